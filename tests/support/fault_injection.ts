@@ -1,0 +1,62 @@
+/**
+ * Faults a test switches on at run time in the local Secrets Manager server,
+ * and which calls they hit.
+ *
+ * @module
+ */
+
+/** A misbehaviour of the server for one call. */
+export type Fault =
+  /** Answer normally, after `ms` milliseconds. */
+  | { readonly kind: "latency"; readonly ms: number }
+  /** Answer with a service fault: 500 InternalServiceError or 503 ServiceUnavailable. */
+  | { readonly kind: "status"; readonly status: 500 | 503 }
+  /** Answer 400 ThrottlingException (STS: 400 Throttling). */
+  | { readonly kind: "throttle" }
+  /** Close the connection without answering. */
+  | { readonly kind: "reset" }
+  /** Never answer, until the client gives up or the server closes. */
+  | { readonly kind: "stall" };
+
+/** Which calls a fault hits. */
+export interface FaultScope {
+  /** Only these operations (e.g. `GetSecretValue`); default all. */
+  readonly operations?: readonly string[];
+  /** Only the next `times` matching calls, then behave normally; default all. */
+  readonly times?: number;
+}
+
+/** The current fault and its scope; {@link FaultSwitch.take} consumes it call by call. */
+export class FaultSwitch {
+  #fault: Fault | undefined;
+  #operations: ReadonlySet<string> | undefined;
+  #remaining = Infinity;
+
+  /** Sets the fault (undefined = behave normally). */
+  set(fault: Fault | undefined, scope: FaultScope = {}): void {
+    if (fault?.kind === "latency" && !(fault.ms >= 0)) {
+      throw new RangeError(
+        `Latency must be a non-negative number: ${fault.ms}`,
+      );
+    }
+    const times = scope.times ?? Infinity;
+    if (!(times >= 0) || (Number.isFinite(times) && !Number.isInteger(times))) {
+      throw new RangeError(
+        `Fault times must be a non-negative integer: ${times}`,
+      );
+    }
+    this.#fault = fault;
+    this.#operations = scope.operations && new Set(scope.operations);
+    this.#remaining = times;
+  }
+
+  /** The fault for a call to `operation`, counting it against `times`. */
+  take(operation: string): Fault | undefined {
+    if (!this.#fault || this.#remaining <= 0) return undefined;
+    if (this.#operations && !this.#operations.has(operation)) return undefined;
+    this.#remaining -= 1;
+    const fault = this.#fault;
+    if (this.#remaining <= 0) this.#fault = undefined;
+    return fault;
+  }
+}
