@@ -1,0 +1,401 @@
+/**
+ * The agent's configuration: the TOML file parsed once into a frozen, fully
+ * typed object with every default applied. Each key is one row of the
+ * key table below; the messages for bad values are the contract's.
+ *
+ * @module
+ */
+
+import { parse, TomlError } from "smol-toml";
+
+/** How much the agent logs; `NONE` writes nothing. */
+export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR" | "NONE";
+
+/** The log levels, least severe first. */
+export const LOG_LEVELS: readonly LogLevel[] = Object.freeze([
+  "DEBUG",
+  "INFO",
+  "WARN",
+  "ERROR",
+  "NONE",
+]);
+
+/** The agent's settings, every default applied. */
+export interface Config {
+  readonly logLevel: LogLevel;
+  /** `./logs/secrets_manager_agent.log` when true, stdout/stderr otherwise. */
+  readonly logToFile: boolean;
+  readonly httpPort: number;
+  /** Undefined: the AWS SDK's chain picks the region. */
+  readonly region: string | undefined;
+  /** 0 disables caching. */
+  readonly ttlSeconds: number;
+  /** 0 disables caching. */
+  readonly cacheSize: number;
+  readonly ssrfHeaders: readonly string[];
+  readonly ssrfEnvVariables: readonly string[];
+  readonly pathPrefix: string;
+  readonly maxConn: number;
+  readonly ignoreTransientErrors: boolean;
+  readonly validateCredentials: boolean;
+  /** Undefined: credentials come from the AWS SDK's chain. */
+  readonly credentialsFilePath: string | undefined;
+  /** Per attempt on Secrets Manager and STS; past it the answer is 504. */
+  readonly upstreamTimeoutMs: number;
+}
+
+/** The settings used when there is no configuration file. */
+export const DEFAULT_CONFIG: Config = Object.freeze({
+  logLevel: "INFO",
+  logToFile: true,
+  httpPort: 2773,
+  region: undefined,
+  ttlSeconds: 300,
+  cacheSize: 1000,
+  ssrfHeaders: Object.freeze([
+    "X-Aws-Parameters-Secrets-Token",
+    "X-Vault-Token",
+  ]),
+  ssrfEnvVariables: Object.freeze([
+    "AWS_TOKEN",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+  ]),
+  pathPrefix: "/v1/",
+  maxConn: 800,
+  ignoreTransientErrors: true,
+  validateCredentials: true,
+  credentialsFilePath: undefined,
+  upstreamTimeoutMs: 5000,
+});
+
+/** A configuration file that cannot be used; `message` is the line to print. */
+export class ConfigError extends Error {
+  /** `message` is the exact user-facing line. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConfigError";
+  }
+}
+
+/** A key's value turned into its typed setting, or the message to show. */
+type Parsed<T> = { readonly value: T } | { readonly problem: string };
+
+/** Reads one TOML value; the key's own name is passed for generic messages. */
+type ValueParser<T> = (raw: unknown, key: string) => Parsed<T>;
+
+/** One row of the key table: the TOML key, the field it sets, its parser. */
+interface KeyDescriptor<K extends keyof Config> {
+  readonly key: string;
+  readonly field: K;
+  readonly parse: ValueParser<Config[K]>;
+}
+
+type AnyKeyDescriptor = { [K in keyof Config]: KeyDescriptor<K> }[keyof Config];
+
+function integerIn(
+  min: number,
+  max: number,
+  message: string,
+): ValueParser<number> {
+  return (raw) => {
+    // Integers arrive as bigint (see parseConfig), so floats such as 300.0
+    // or 3e2 are numbers here and refused like the original's integer types.
+    let value: bigint | undefined;
+    if (typeof raw === "bigint") value = raw;
+    else if (typeof raw === "string" && /^[0-9]+$/.test(raw)) {
+      value = BigInt(raw);
+    }
+    if (value === undefined || value < min || value > max) {
+      return { problem: message };
+    }
+    return { value: Number(value) };
+  };
+}
+
+const boolean: ValueParser<boolean> = (raw, key) =>
+  typeof raw === "boolean" ? { value: raw } : {
+    problem:
+      `The value of ${key} in the configuration file must be true or false.`,
+  };
+
+function logLevel(message: string): ValueParser<LogLevel> {
+  return (raw) => {
+    const upper = typeof raw === "string" ? raw.toUpperCase() : undefined;
+    const level = LOG_LEVELS.find((known) => known === upper);
+    return level === undefined ? { problem: message } : { value: level };
+  };
+}
+
+function nonEmptyString(message: string): ValueParser<string> {
+  return (raw) =>
+    typeof raw === "string" && raw !== "" ? { value: raw } : {
+      problem: message,
+    };
+}
+
+function stringList(
+  emptyMessage: string,
+  itemMessage: string,
+  isValidItem: (item: string) => boolean,
+): ValueParser<readonly string[]> {
+  return (raw) => {
+    if (!Array.isArray(raw)) return { problem: itemMessage };
+    if (raw.length === 0) return { problem: emptyMessage };
+    const items: string[] = [];
+    for (const item of raw) {
+      if (typeof item !== "string" || !isValidItem(item)) {
+        return { problem: itemMessage };
+      }
+      items.push(item);
+    }
+    return { value: Object.freeze(items) };
+  };
+}
+
+// RFC 9110 token characters: anything else makes Headers.get throw.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// What Deno.env.get accepts as a name.
+const ENV_NAME = /^[^=\0]+$/;
+
+function pathPrefix(message: string): ValueParser<string> {
+  return (raw) =>
+    typeof raw === "string" && raw.startsWith("/") ? { value: raw } : {
+      problem: message,
+    };
+}
+
+/** Every key the configuration file may hold, in the contract's order. */
+const CONFIG_KEYS: readonly AnyKeyDescriptor[] = Object.freeze(
+  [
+    {
+      key: "log_level",
+      field: "logLevel",
+      parse: logLevel(
+        "The log level specified in the configuration file isn't valid. The log level must be DEBUG, INFO, WARN, ERROR, or NONE.",
+      ),
+    },
+    { key: "log_to_file", field: "logToFile", parse: boolean },
+    {
+      key: "http_port",
+      field: "httpPort",
+      parse: integerIn(
+        1024,
+        65535,
+        "The HTTP port specified in the configuration file isn't valid. The HTTP port must be in the range 1024 to 65535.",
+      ),
+    },
+    {
+      key: "region",
+      field: "region",
+      parse: nonEmptyString(
+        "The region specified in the configuration file must be a non-empty string.",
+      ),
+    },
+    {
+      key: "ttl_seconds",
+      field: "ttlSeconds",
+      parse: integerIn(
+        0,
+        3600,
+        "The TTL in seconds specified in the configuration file isn't valid. The TTL in seconds must be in the range 0 to 3600.",
+      ),
+    },
+    {
+      key: "cache_size",
+      field: "cacheSize",
+      parse: integerIn(
+        0,
+        1000,
+        "The cache size specified in the configuration file isn't valid. The cache size must be in the range 0 to 1000.",
+      ),
+    },
+    {
+      key: "ssrf_headers",
+      field: "ssrfHeaders",
+      parse: stringList(
+        "The list of SSRF headers in the configuration file can't be empty.",
+        'The list of SSRF headers in the configuration file must be a list of HTTP header names, such as ["X-Aws-Parameters-Secrets-Token"].',
+        (item) => HEADER_NAME.test(item),
+      ),
+    },
+    {
+      key: "ssrf_env_variables",
+      field: "ssrfEnvVariables",
+      parse: stringList(
+        "The list of SSRF environment variables in the configuration file can't be empty.",
+        'The list of SSRF environment variables in the configuration file must be a list of environment variable names, such as ["AWS_TOKEN"].',
+        (item) => ENV_NAME.test(item),
+      ),
+    },
+    {
+      key: "path_prefix",
+      field: "pathPrefix",
+      parse: pathPrefix(
+        "The path prefix specified in the configuration file must begin with /.",
+      ),
+    },
+    {
+      key: "max_conn",
+      field: "maxConn",
+      parse: integerIn(
+        1,
+        1000,
+        "The maximum number of connections specified in the configuration file isn't valid. The maximum number of connections must be in the range 1 to 1000.",
+      ),
+    },
+    {
+      key: "ignore_transient_errors",
+      field: "ignoreTransientErrors",
+      parse: boolean,
+    },
+    {
+      key: "validate_credentials",
+      field: "validateCredentials",
+      parse: boolean,
+    },
+    {
+      key: "credentials_file_path",
+      field: "credentialsFilePath",
+      parse: nonEmptyString(
+        "The credentials file path specified in the configuration file must be a non-empty string.",
+      ),
+    },
+    {
+      key: "upstream_timeout_ms",
+      field: "upstreamTimeoutMs",
+      parse: integerIn(
+        100,
+        60000,
+        "The upstream timeout specified in the configuration file isn't valid. The upstream timeout in milliseconds must be in the range 100 to 60000.",
+      ),
+    },
+  ] satisfies AnyKeyDescriptor[],
+);
+
+// A Map, so that keys such as "constructor" never reach Object.prototype.
+const DESCRIPTORS: ReadonlyMap<string, AnyKeyDescriptor> = new Map(
+  CONFIG_KEYS.map((descriptor) => [descriptor.key, descriptor]),
+);
+
+/** Options of {@linkcode parseConfig}. */
+export interface ParseConfigOptions {
+  /** Where the text came from (a path), named in syntax errors. */
+  readonly source?: string;
+}
+
+type MutableConfig = { -readonly [K in keyof Config]: Config[K] };
+
+/**
+ * Parses the text of a TOML configuration file into a frozen {@linkcode Config}.
+ * Throws {@linkcode ConfigError} with the line to show for the first problem.
+ *
+ * @example
+ * ```ts
+ * const config = parseConfig('http_port = 2775\nlog_level = "debug"');
+ * config.logLevel; // "DEBUG"
+ * ```
+ */
+export function parseConfig(
+  text: string,
+  options: ParseConfigOptions = {},
+): Config {
+  const document = parseToml(text, options.source);
+  const config: MutableConfig = { ...DEFAULT_CONFIG };
+  for (const [key, raw] of Object.entries(document)) {
+    const descriptor = DESCRIPTORS.get(key);
+    if (descriptor === undefined) {
+      throw new ConfigError(
+        `Unknown configuration key: ${displayKey(key)}. The valid keys are ${
+          CONFIG_KEYS.map((known) => known.key).join(", ")
+        }.`,
+      );
+    }
+    applyKey(config, descriptor, raw);
+  }
+  return Object.freeze(config);
+}
+
+function applyKey<K extends keyof Config>(
+  config: MutableConfig,
+  descriptor: KeyDescriptor<K>,
+  raw: unknown,
+): void {
+  const parsed = descriptor.parse(raw, descriptor.key);
+  if ("problem" in parsed) throw new ConfigError(parsed.problem);
+  config[descriptor.field] = parsed.value;
+}
+
+function parseToml(text: string, source: string | undefined): object {
+  try {
+    // Integers as bigint tell `port = 2773` from `port = 2773.0`.
+    return parse(text, { integersAsBigInt: true });
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error;
+    const reason = error.message.split("\n", 1)[0]
+      .replace(/^Invalid TOML document:\s*/, "");
+    const where = source === undefined
+      ? "the configuration file"
+      : `configuration file ${source}`;
+    throw new ConfigError(
+      `Invalid TOML in ${where} at line ${error.line}, column ${error.column}: ${reason}`,
+      { cause: error },
+    );
+  }
+}
+
+// Quoted TOML keys may hold anything, newlines included: keep the message on one line.
+function displayKey(key: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
+}
+
+/** Options of {@linkcode loadConfig}. */
+export interface LoadConfigOptions {
+  /** Reads a file as UTF-8 text; throws Deno's errors. Defaults to the disk, strictly decoded. */
+  readonly readTextFile?: (path: string) => string;
+}
+
+/**
+ * Reads and parses the configuration file at `path`; no path means the
+ * defaults. Every failure is a {@linkcode ConfigError} naming the path.
+ */
+export function loadConfig(
+  path: string | undefined,
+  options: LoadConfigOptions = {},
+): Config {
+  if (path === undefined) return DEFAULT_CONFIG;
+  const readTextFile = options.readTextFile ?? readUtf8File;
+  let text: string;
+  try {
+    text = readTextFile(path);
+  } catch (error) {
+    throw new ConfigError(describeReadError(path, error), { cause: error });
+  }
+  return parseConfig(text, { source: path });
+}
+
+function readUtf8File(path: string): string {
+  // Deno.readTextFileSync would replace bad bytes with U+FFFD silently.
+  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
+    Deno.readFileSync(path),
+  );
+}
+
+function describeReadError(path: string, error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) {
+    return `Configuration file ${path} does not exist`;
+  }
+  if (error instanceof Deno.errors.NotCapable) {
+    return `Permission denied by the sandbox: grant read access to ${path} (add it to "read" in the "agent" permission set in deno.json)`;
+  }
+  const reason = error instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : error instanceof Deno.errors.IsADirectory
+    ? "it is a directory"
+    : error instanceof TypeError
+    ? "it is not UTF-8 text"
+    : error instanceof Error
+    ? error.message.split("\n", 1)[0]
+    : String(error);
+  return `Cannot read configuration file ${path}: ${reason}`;
+}
