@@ -1,0 +1,337 @@
+/**
+ * The agent's logger: one line per message, `<RFC 3339 UTC time> <LEVEL>
+ * <message>`, to a rotating file or to stdout/stderr.
+ *
+ * Every message is redacted, then escaped, before it is written:
+ * - Redaction replaces each registered value (the SSRF token, credentials)
+ *   with `[REDACTED]`. Values shorter than {@linkcode MIN_REDACTION_LENGTH}
+ *   characters are ignored: a one- or two-character "secret" would mangle
+ *   every message that happens to contain it (and an empty one would match
+ *   between every character), and real tokens and keys are far longer.
+ * - Escaping writes control characters (C0, DEL, C1), U+2028/U+2029 and the
+ *   bidirectional overrides as `\n`, `\r`, `\t`, `\xHH` or `\uHHHH`, so no
+ *   input can end a line early, forge a line or rewrite a terminal. The
+ *   escaping is one-way (a backslash is kept as is): it is for reading, not
+ *   for parsing back.
+ *
+ * The file logger writes synchronously (see `rotating_file.ts` for rotation
+ * and gzip archives); a write failure is reported once on stderr and never
+ * thrown to the caller.
+ *
+ * @module
+ */
+
+import type { LogLevel } from "./config.ts";
+import { RotatingFile } from "./rotating_file.ts";
+
+/** What the agent logs through. No method throws. */
+export interface Logger {
+  /** Logs at DEBUG. */
+  debug(message: string): void;
+  /** Logs at INFO. */
+  info(message: string): void;
+  /** Logs at WARN. */
+  warn(message: string): void;
+  /** Logs at ERROR. */
+  error(message: string): void;
+  /** From now on, replaces `value` with `[REDACTED]` in every message. */
+  addRedaction(value: string): void;
+  /** Flushes and closes; messages logged afterwards are dropped silently. */
+  close(): Promise<void> | void;
+}
+
+/** Options of {@linkcode openFileLogger}. */
+export interface FileLoggerOptions {
+  /** Least severe level written; `NONE` writes nothing and creates nothing. */
+  level: LogLevel;
+  /** Folder of the log file, relative to the working directory. Default `./logs`. */
+  directory?: string;
+  /** Default `secrets_manager_agent.log`. */
+  fileName?: string;
+  /** Size at which a new file is started. Default 10 MiB. */
+  maxBytes?: number;
+  /** Rotated files kept in `<directory>/archive`. Default 5. */
+  maxFiles?: number;
+  /** Values that must never appear in the log. */
+  redactions?: readonly string[];
+  /** Clock for timestamps. Default `() => new Date()`. */
+  now?: () => Date;
+  /** Where a logging failure is reported, once. Default: the process's stderr. */
+  stderr?: (line: string) => void;
+}
+
+/** Options of {@linkcode consoleLogger}. */
+export interface ConsoleLoggerOptions {
+  /** Least severe level written; `NONE` writes nothing. */
+  level: LogLevel;
+  /** Values that must never appear in the log. */
+  redactions?: readonly string[];
+  /** Clock for timestamps. Default `() => new Date()`. */
+  now?: () => Date;
+  /** Receives DEBUG and INFO lines (without newline). Default: the process's stdout. */
+  stdout?: (line: string) => void;
+  /** Receives WARN and ERROR lines (without newline). Default: the process's stderr. */
+  stderr?: (line: string) => void;
+}
+
+/** The logger could not be set up (bad option, folder or file not writable). */
+export class LoggerError extends Error {
+  /** `message` names what failed and, for a sandbox refusal, what to grant. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "LoggerError";
+  }
+}
+
+/** Shorter redaction values are ignored (see the module documentation). */
+export const MIN_REDACTION_LENGTH = 4;
+
+/** Default folder of the log file. */
+export const DEFAULT_LOG_DIRECTORY = "./logs";
+/** Default name of the log file. */
+export const DEFAULT_LOG_FILE_NAME = "secrets_manager_agent.log";
+/** Default size at which a new log file is started: 10 MiB. */
+export const DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024;
+/** Default number of rotated log files kept. */
+export const DEFAULT_MAX_LOG_FILES = 5;
+
+const REDACTED = "[REDACTED]";
+const SEVERITY: Readonly<Record<LogLevel, number>> = Object.freeze({
+  DEBUG: 0,
+  INFO: 1,
+  WARN: 2,
+  ERROR: 3,
+  NONE: 4,
+});
+type MessageLevel = Exclude<LogLevel, "NONE">;
+
+/**
+ * Opens `<directory>/<fileName>` for appending (creating the folder with mode
+ * 0700 and the file with mode 0600) and returns a logger writing to it.
+ * With level `NONE` nothing is created. Throws {@linkcode LoggerError} when an
+ * option is invalid or the folder or file cannot be created.
+ */
+export function openFileLogger(options: FileLoggerOptions): Logger {
+  const level = checkLevel(options.level);
+  const directory = options.directory ?? DEFAULT_LOG_DIRECTORY;
+  const fileName = checkFileName(options.fileName ?? DEFAULT_LOG_FILE_NAME);
+  const maxBytes = checkCount("maxBytes", options.maxBytes, 1) ??
+    DEFAULT_MAX_LOG_BYTES;
+  const maxFiles = checkCount("maxFiles", options.maxFiles, 0) ??
+    DEFAULT_MAX_LOG_FILES;
+  const now = options.now ?? (() => new Date());
+  const stderr = options.stderr ?? writeStderr;
+  if (level === "NONE") {
+    return levelLogger(level, options.redactions, now, () => {}, () => {});
+  }
+  let file: RotatingFile;
+  try {
+    file = RotatingFile.open({
+      directory,
+      fileName,
+      maxBytes,
+      maxFiles,
+      reportError: stderr,
+      nowMs: () => now().getTime(),
+    });
+  } catch (error) {
+    throw new LoggerError(describeOpenFailure(directory, error), {
+      cause: error,
+    });
+  }
+  const encoder = new TextEncoder();
+  let droppedLines = 0;
+  const emit = (_level: MessageLevel, line: string) => {
+    if (droppedLines > 0) {
+      const notice = formatLine(
+        now(),
+        "WARN",
+        `${droppedLines} log lines were lost while the log file could not be written`,
+      );
+      if (!file.write(encoder.encode(`${notice}\n`))) {
+        droppedLines += 1;
+        return;
+      }
+      droppedLines = 0;
+    }
+    if (!file.write(encoder.encode(`${line}\n`))) droppedLines += 1;
+  };
+  return levelLogger(level, options.redactions, now, emit, () => file.close());
+}
+
+/**
+ * A logger writing DEBUG and INFO lines to stdout and WARN and ERROR lines to
+ * stderr.
+ */
+export function consoleLogger(options: ConsoleLoggerOptions): Logger {
+  const level = checkLevel(options.level);
+  const stdout = options.stdout ?? writeStdout;
+  const stderr = options.stderr ?? writeStderr;
+  const emit = (messageLevel: MessageLevel, line: string) => {
+    if (messageLevel === "DEBUG" || messageLevel === "INFO") stdout(line);
+    else stderr(line);
+  };
+  return levelLogger(
+    level,
+    options.redactions,
+    options.now ?? (() => new Date()),
+    emit,
+    () => {},
+  );
+}
+
+/** The level filter, redaction, escaping and closing shared by both loggers. */
+function levelLogger(
+  level: LogLevel,
+  initialRedactions: readonly string[] | undefined,
+  now: () => Date,
+  emit: (level: MessageLevel, line: string) => void,
+  closeOutput: () => Promise<void> | void,
+): Logger {
+  const redactor = new Redactor(initialRedactions ?? []);
+  let isClosed = false;
+  const log = (messageLevel: MessageLevel, message: string) => {
+    if (isClosed || SEVERITY[messageLevel] < SEVERITY[level]) return;
+    try {
+      const text = redactor.redact(escapeMessage(String(message)));
+      emit(messageLevel, formatLine(now(), messageLevel, text));
+    } catch {
+      // A broken clock or output must not break the caller; file failures
+      // are already reported by the file itself.
+    }
+  };
+  return {
+    debug: (message) => log("DEBUG", message),
+    info: (message) => log("INFO", message),
+    warn: (message) => log("WARN", message),
+    error: (message) => log("ERROR", message),
+    addRedaction: (value) => redactor.add(value),
+    close: () => {
+      if (isClosed) return;
+      isClosed = true;
+      return closeOutput();
+    },
+  };
+}
+
+/** `2024-01-01T00:00:00.000Z INFO message`. */
+function formatLine(time: Date, level: MessageLevel, text: string): string {
+  return `${time.toISOString()} ${level} ${text}`;
+}
+
+/** Replaces registered values, longest first so a value inside another cannot leave a part of it. */
+class Redactor {
+  #values: string[] = [];
+
+  constructor(values: readonly string[]) {
+    for (const value of values) this.add(value);
+  }
+
+  add(value: string): void {
+    if (typeof value !== "string" || value.length < MIN_REDACTION_LENGTH) {
+      return;
+    }
+    // Messages are escaped before redaction, so a value with control
+    // characters is also looked for in its escaped form.
+    for (const form of new Set([value, escapeMessage(value)])) {
+      if (!this.#values.includes(form)) this.#values.push(form);
+    }
+    this.#values.sort((a, b) => b.length - a.length);
+  }
+
+  redact(text: string): string {
+    let result = text;
+    for (const value of this.#values) {
+      if (result.includes(value)) result = result.replaceAll(value, REDACTED);
+    }
+    return result;
+  }
+}
+
+// C0 controls, DEL, C1 controls, line/paragraph separators, bidi controls.
+const UNSAFE_CHARACTERS =
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const SHORT_ESCAPES: Readonly<Record<string, string>> = Object.freeze({
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+});
+
+function escapeMessage(message: string): string {
+  return message.replace(UNSAFE_CHARACTERS, (character) => {
+    const short = SHORT_ESCAPES[character];
+    if (short !== undefined) return short;
+    const code = character.charCodeAt(0);
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+function describeOpenFailure(directory: string, error: unknown): string {
+  const reason = error instanceof Error
+    ? error.message.split("\n", 1)[0]
+    : String(error);
+  if (error instanceof Deno.errors.NotCapable) {
+    const access = reason.includes("read access") ? "read" : "write";
+    return `Cannot open the log file in ${directory}: ${reason}; grant ${access} access to ${directory} (the "${access}" entry of the "agent" permission set in deno.json)`;
+  }
+  return `Cannot open the log file in ${directory}: ${reason}`;
+}
+
+function checkLevel(level: LogLevel): LogLevel {
+  if (!Object.hasOwn(SEVERITY, level)) {
+    throw new LoggerError(
+      `Invalid log level ${JSON.stringify(level)}: expected one of ${
+        Object.keys(SEVERITY).join(", ")
+      }`,
+    );
+  }
+  return level;
+}
+
+function checkFileName(fileName: string): string {
+  if (
+    fileName === "" || fileName === "." || fileName === ".." ||
+    /[\\/]/.test(fileName) || fileName.includes("\0")
+  ) {
+    throw new LoggerError(
+      `Invalid log file name ${
+        JSON.stringify(fileName)
+      }: expected a plain file name`,
+    );
+  }
+  return fileName;
+}
+
+function checkCount(
+  name: string,
+  value: number | undefined,
+  minimum: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || value < minimum) {
+    throw new LoggerError(
+      `Invalid ${name} ${value}: expected an integer of at least ${minimum}`,
+    );
+  }
+  return value;
+}
+
+function writeStdout(line: string): void {
+  writeLine(Deno.stdout, line);
+}
+
+function writeStderr(line: string): void {
+  writeLine(Deno.stderr, line);
+}
+
+function writeLine(stream: { writeSync(p: Uint8Array): number }, line: string) {
+  let bytes = new TextEncoder().encode(`${line}\n`);
+  try {
+    while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
+  } catch {
+    // A closed stdout/stderr (EPIPE) must not crash the agent.
+  }
+}
