@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { CacheCounters } from "../src/cache_stats.ts";
+
+Deno.test("each outcome is counted under its own name", () => {
+  const counters = new CacheCounters();
+  const outcomes = [
+    "hit",
+    "hit",
+    "miss",
+    "renewed",
+    "refetched",
+    "stale",
+    "refresh",
+    "uncached",
+  ] as const;
+  for (const outcome of outcomes) counters.recordOutcome(outcome);
+  counters.recordError();
+  counters.recordCoalesced();
+  counters.recordEvictions(3);
+  counters.recordEvictions(0);
+  assert.deepEqual(counters.snapshot(7, 2), {
+    hits: 2,
+    misses: 1,
+    renewals: 1,
+    refetches: 1,
+    staleServes: 1,
+    refreshes: 1,
+    uncached: 1,
+    errors: 1,
+    coalesced: 1,
+    evictions: 3,
+    entries: 7,
+    inFlight: 2,
+  });
+});
+
+Deno.test("a snapshot is a copy: later counts do not change it", () => {
+  const counters = new CacheCounters();
+  const before = counters.snapshot(0, 0);
+  counters.recordOutcome("hit");
+  assert.equal(before.hits, 0);
+  assert.equal(counters.snapshot(0, 0).hits, 1);
+});
