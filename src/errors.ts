@@ -46,11 +46,6 @@ export type RequestRejection =
     readonly kind: "bad_request";
     readonly status: 400;
     readonly body: string;
-  }
-  | {
-    readonly kind: "too_large";
-    readonly status: 431;
-    readonly body: string;
   };
 
 /** Builds each rejection with the contract's exact status and text. */
@@ -84,11 +79,6 @@ export const rejection = {
     kind: "bad_request",
     status: 400,
     body: message,
-  }),
-  tooLarge: (): RequestRejection => ({
-    kind: "too_large",
-    status: 431,
-    body: "Request too large",
   }),
 } as const;
 

@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import { parseRoute } from "../src/request.ts";
+
+function route(path: string, prefix = "/v1/") {
+  return parseRoute(new URL(`http://127.0.0.1:2773${path}`), prefix);
+}
+
+function lookupOf(path: string, prefix = "/v1/") {
+  const parsed = route(path, prefix);
+  assert.ok(parsed.ok, `expected ${path} to parse`);
+  assert.equal(parsed.route.kind, "secret");
+  return parsed.route.kind === "secret" ? parsed.route.lookup : undefined;
+}
+
+function rejectionOf(path: string, prefix = "/v1/") {
+  const parsed = route(path, prefix);
+  assert.ok(!parsed.ok, `expected ${path} to be rejected`);
+  return parsed.ok ? undefined : parsed.rejection;
+}
+
+Deno.test("ping routes to the health check, with or without a query", () => {
+  assert.deepEqual(route("/ping"), { ok: true, route: { kind: "ping" } });
+  assert.deepEqual(route("/ping?x=1"), { ok: true, route: { kind: "ping" } });
+});
+
+Deno.test("query style reads secretId, versionId, versionStage, refreshNow", () => {
+  assert.deepEqual(
+    lookupOf(
+      "/secretsmanager/get?secretId=db&versionId=v1&versionStage=AWSPREVIOUS&refreshNow=true",
+    ),
+    {
+      secretId: "db",
+      versionId: "v1",
+      versionStage: "AWSPREVIOUS",
+      refreshNow: true,
+    },
+  );
+});
+
+Deno.test("query style without secretId is a 400 naming the parameter", () => {
+  assert.deepEqual(rejectionOf("/secretsmanager/get"), {
+    kind: "bad_request",
+    status: 400,
+    body: "missing parameter secretId",
+  });
+  assert.equal(
+    rejectionOf("/secretsmanager/get?secretId=")?.body,
+    "missing parameter secretId",
+  );
+});
+
+Deno.test("an unknown parameter is a 400 naming it", () => {
+  assert.equal(
+    rejectionOf("/secretsmanager/get?secretId=a&color=red")?.body,
+    "unknown parameter: color",
+  );
+  assert.equal(
+    rejectionOf("/v1/a?secretId=b")?.body,
+    "unknown parameter: secretId",
+  );
+  assert.equal(
+    rejectionOf("/secretsmanager/get?SecretId=a")?.body,
+    "unknown parameter: SecretId",
+  );
+});
+
+Deno.test("refreshNow accepts true, false, 1, 0 in any case and nothing else", () => {
+  for (
+    const [value, expected] of [
+      ["true", true],
+      ["TRUE", true],
+      ["True", true],
+      ["1", true],
+      ["false", false],
+      ["FaLsE", false],
+      ["0", false],
+    ] as const
+  ) {
+    assert.equal(
+      lookupOf(`/v1/a?refreshNow=${value}`)?.refreshNow,
+      expected,
+      value,
+    );
+  }
+  for (const value of ["yes", "", "2", "truee", " true"]) {
+    assert.equal(
+      rejectionOf(`/v1/a?refreshNow=${encodeURIComponent(value)}`)?.body,
+      "invalid refreshNow value",
+      value,
+    );
+  }
+  assert.equal(lookupOf("/v1/a")?.refreshNow, false);
+});
+
+Deno.test("a repeated parameter: the last value wins", () => {
+  assert.deepEqual(
+    lookupOf(
+      "/secretsmanager/get?secretId=a&secretId=b&refreshNow=1&refreshNow=0",
+    ),
+    { secretId: "b", refreshNow: false },
+  );
+});
+
+Deno.test("empty versionId and versionStage mean not given", () => {
+  assert.deepEqual(lookupOf("/v1/a?versionId=&versionStage="), {
+    secretId: "a",
+    refreshNow: false,
+  });
+});
+
+Deno.test("path style takes the rest of the path, percent-decoded", () => {
+  assert.equal(lookupOf("/v1/prod/db/password")?.secretId, "prod/db/password");
+  assert.equal(
+    lookupOf("/v1/prod%2Fdb%2Fpassword")?.secretId,
+    "prod/db/password",
+  );
+  assert.equal(lookupOf("/v1/a%20b%2Bc")?.secretId, "a b+c");
+  assert.equal(lookupOf("/v1/caf%C3%A9")?.secretId, "café");
+});
+
+Deno.test("path style takes full ARNs with colons and slashes", () => {
+  const arn =
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-AbCdEf";
+  assert.equal(lookupOf(`/v1/${arn}`)?.secretId, arn);
+  assert.equal(lookupOf(`/v1/${encodeURIComponent(arn)}`)?.secretId, arn);
+  assert.equal(
+    lookupOf(`/secretsmanager/get?secretId=${encodeURIComponent(arn)}`)
+      ?.secretId,
+    arn,
+  );
+});
+
+Deno.test("path style with an empty id is a 400", () => {
+  assert.equal(rejectionOf("/v1/")?.body, "missing secret ID");
+  assert.equal(rejectionOf("/v1/?versionStage=x")?.body, "missing secret ID");
+});
+
+Deno.test("path style with broken percent-encoding is a 400, not a throw", () => {
+  assert.equal(rejectionOf("/v1/%E0%A4%A")?.status, 400);
+  assert.equal(rejectionOf("/v1/%FF")?.status, 400);
+  assert.equal(rejectionOf("/v1/%C0%AE")?.status, 400);
+});
+
+Deno.test("a configured prefix replaces /v1/", () => {
+  assert.equal(lookupOf("/secrets/x", "/secrets/")?.secretId, "x");
+  assert.equal(rejectionOf("/v1/x", "/secrets/")?.status, 404);
+});
+
+Deno.test("anything else is 404 Not found", () => {
+  for (const path of ["/", "/v2/a", "/secretsmanager/get/x", "/pingx", "/v1"]) {
+    assert.deepEqual(rejectionOf(path), {
+      kind: "not_found",
+      status: 404,
+      body: "Not found",
+    }, path);
+  }
+});
