@@ -89,8 +89,12 @@ async function main(args: readonly string[]): Promise<number> {
   });
 
   const stopped = Promise.withResolvers<void>();
+  let stopping = false;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     Deno.addSignalListener(signal, () => {
+      // `deno task` and a process-group kill can deliver the signal twice.
+      if (stopping) return;
+      stopping = true;
       log.info(`${signal} received, finishing requests in flight`);
       stopped.resolve();
     });

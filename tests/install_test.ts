@@ -350,7 +350,16 @@ Deno.test({
     "install and uninstall refuse to change the machine when not run as root",
   ignore: CANNOT_RUN_UNPRIVILEGED,
   fn: async () => {
-    for (const script of [INSTALL, UNINSTALL]) {
+    // nobody cannot enter a 0700 checkout (a clean clone under mktemp -d),
+    // so the scripts run from a copy every user can read.
+    const readable = await Deno.makeTempDir();
+    await Deno.chmod(readable, 0o755);
+    for (const name of ["install", "uninstall", "common.sh"]) {
+      await Deno.copyFile(installPath(name), `${readable}/${name}`);
+      await Deno.chmod(`${readable}/${name}`, 0o755);
+    }
+    for (const name of ["install", "uninstall"]) {
+      const script = `${readable}/${name}`;
       // As root, drop to nobody with setpriv; otherwise run as we are.
       const command = CAN_DROP_ROOT
         ? new Deno.Command("setpriv", {
@@ -370,6 +379,7 @@ Deno.test({
         /must be run as root \(or give --root DIR/,
       );
     }
+    await Deno.remove(readable, { recursive: true });
   },
 });
 
