@@ -1,0 +1,316 @@
+/**
+ * Runs the real agent as a child process, the way `deno task start` runs it:
+ * the `start` task's command line from deno.json, its permission set and
+ * `--no-prompt`, in a copy of the project (the set's relative paths resolve
+ * against deno.json's folder), pointed at a local Secrets Manager server.
+ *
+ * With `AGENT_BINARY` set (a `deno compile` output), that binary runs instead,
+ * with the same arguments and environment.
+ *
+ * @module
+ */
+
+import { TEST_CREDENTIALS } from "./secrets_manager_server.ts";
+
+/** The SSRF token every agent started here gets through `AWS_TOKEN`. */
+export const AGENT_TOKEN = "process-test-token-4f1c9a2e7b";
+
+/** The header clients send the token in by default. */
+export const TOKEN_HEADER = "X-Aws-Parameters-Secrets-Token";
+
+const ROOT = new URL("../../", import.meta.url);
+const PROJECT_FILES = ["deno.json", "deno.lock", "main.ts", "src"];
+const START_TIMEOUT_MS = 30_000;
+const HTTP_PORT_LINE = /^\s*http_port\s*=\s*"?(\d+)"?/m;
+
+/** The port the config sets, else the one asked for, else a free one. */
+function portFor(launch: AgentLaunch): number {
+  const fromConfig = HTTP_PORT_LINE.exec(launch.config ?? "")?.[1];
+  return fromConfig ? Number(fromConfig) : launch.port ?? freePort();
+}
+
+/** How to launch one agent. */
+export interface AgentLaunch {
+  /** URL of the local Secrets Manager (and STS); omitted: nothing reachable. */
+  readonly endpoint?: string;
+  /** Text of `./config.toml`; `http_port = <port>` is put before it unless it sets http_port. */
+  readonly config?: string;
+  /** The agent's port; default a free one. */
+  readonly port?: number;
+  /** Replaces `--config config.toml`. */
+  readonly args?: readonly string[];
+  /** Added to (or, when undefined, removed from) the default environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Files to write into the agent's folder before start, by relative path. */
+  readonly files?: Readonly<Record<string, string>>;
+}
+
+/** What a finished agent process left behind. */
+export interface AgentExit {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A client's view of one HTTP answer. */
+export interface AgentResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Headers;
+}
+
+/** Options of {@link RunningAgent.get}. */
+export interface GetOptions {
+  /** Token to send in {@link TOKEN_HEADER}; null sends none. Default {@link AGENT_TOKEN}. */
+  readonly token?: string | null;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly method?: string;
+}
+
+/** An agent that printed its listening line. */
+export interface RunningAgent {
+  readonly port: number;
+  /** The agent's working folder (a copy of the project). */
+  readonly dir: string;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** Everything printed to stdout so far. */
+  stdout(): string;
+  get(path: string, options?: GetOptions): Promise<AgentResponse>;
+  /** Sends `signal` and waits for the exit. */
+  stop(signal?: Deno.Signal): Promise<AgentExit>;
+  /** The current log file's text ("" when there is none). */
+  logText(): Promise<string>;
+  /** Stops the agent if running and removes its folder. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+/** The `start` task's words, with the agent's arguments after them. */
+export async function startTaskCommand(): Promise<string[]> {
+  const denoJson = JSON.parse(
+    await Deno.readTextFile(new URL("deno.json", ROOT)),
+  );
+  return String(denoJson.tasks.start).split(/\s+/);
+}
+
+/** Copies what `deno task start` needs into a fresh folder. */
+async function prepareDir(launch: AgentLaunch, port: number): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "agent-" });
+  for (const name of PROJECT_FILES) {
+    await copyTree(new URL(name, ROOT), `${dir}/${name}`);
+  }
+  const config = launch.config ?? "";
+  await Deno.writeTextFile(
+    `${dir}/config.toml`,
+    HTTP_PORT_LINE.test(config) ? config : `http_port = ${port}\n${config}`,
+  );
+  for (const [path, text] of Object.entries(launch.files ?? {})) {
+    await Deno.mkdir(`${dir}/${path}`.replace(/\/[^/]*$/, ""), {
+      recursive: true,
+    });
+    await Deno.writeTextFile(`${dir}/${path}`, text);
+  }
+  return dir;
+}
+
+async function copyTree(from: URL, to: string): Promise<void> {
+  const info = await Deno.stat(from);
+  if (!info.isDirectory) return await Deno.copyFile(from, to);
+  await Deno.mkdir(to);
+  for await (const entry of Deno.readDir(from)) {
+    await copyTree(
+      new URL(`${from.href}/${entry.name}`),
+      `${to}/${entry.name}`,
+    );
+  }
+}
+
+let denoDir: Promise<string> | undefined;
+
+/** Where this Deno keeps its npm cache, so the child finds it offline. */
+function cacheDir(): Promise<string> {
+  denoDir ??= (async () => {
+    const fromEnv = Deno.env.get("DENO_DIR");
+    if (fromEnv) return fromEnv;
+    const { stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json"],
+      stderr: "null",
+    }).output();
+    return JSON.parse(new TextDecoder().decode(stdout)).denoDir as string;
+  })();
+  return denoDir;
+}
+
+async function environment(
+  launch: AgentLaunch,
+  dir: string,
+): Promise<Record<string, string>> {
+  const env: Record<string, string | undefined> = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    DENO_DIR: await cacheDir(),
+    NO_COLOR: "1",
+    // ~/.aws is then ./.aws, which the permission set grants.
+    HOME: dir,
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    AWS_REGION: "us-east-1",
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_TOKEN: AGENT_TOKEN,
+    ...(launch.endpoint
+      ? {
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: launch.endpoint,
+        AWS_ENDPOINT_URL_STS: launch.endpoint,
+      }
+      : {}),
+    ...launch.env,
+  };
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] =>
+      entry[1] !== undefined
+    ),
+  );
+}
+
+async function spawn(
+  launch: AgentLaunch,
+  dir: string,
+): Promise<Deno.ChildProcess> {
+  const args = launch.args ?? ["--config", "config.toml"];
+  const binary = Deno.env.get("AGENT_BINARY");
+  const [program, ...taskArgs] = binary ? [binary] : await startTaskCommand();
+  return new Deno.Command(program === "deno" ? Deno.execPath() : program, {
+    args: [...taskArgs, ...args],
+    cwd: dir,
+    clearEnv: true,
+    env: await environment(launch, dir),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Collects a stream's text as it arrives. */
+class TextSink {
+  text = "";
+  readonly done: Promise<void>;
+  #changed = Promise.withResolvers<void>();
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.done = (async () => {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        this.text += chunk;
+        this.#changed.resolve();
+        this.#changed = Promise.withResolvers<void>();
+      }
+      this.#changed.resolve();
+    })();
+  }
+
+  /** Resolves once `pattern` matches, or with false when the stream ends. */
+  async waitFor(pattern: RegExp): Promise<boolean> {
+    let finished = false;
+    this.done.then(() => finished = true);
+    while (!pattern.test(this.text)) {
+      if (finished) return false;
+      await Promise.race([this.#changed.promise, this.done]);
+    }
+    return true;
+  }
+}
+
+/** Runs the agent until it exits on its own (start-up failures, --help). */
+export async function runAgentToExit(
+  launch: AgentLaunch = {},
+): Promise<AgentExit> {
+  const dir = await prepareDir(launch, portFor(launch));
+  try {
+    const child = await spawn(launch, dir);
+    const timer = setTimeout(() => child.kill("SIGKILL"), START_TIMEOUT_MS);
+    const { code, stdout, stderr } = await child.output();
+    clearTimeout(timer);
+    const decoder = new TextDecoder();
+    return {
+      code,
+      stdout: decoder.decode(stdout),
+      stderr: decoder.decode(stderr),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Starts the agent and waits for its `listening on` line. */
+export async function startAgent(
+  launch: AgentLaunch = {},
+): Promise<RunningAgent> {
+  const port = portFor(launch);
+  const dir = await prepareDir(launch, port);
+  const child = await spawn(launch, dir);
+  const stdout = new TextSink(child.stdout);
+  const stderr = new TextSink(child.stderr);
+  const exited = (async () => {
+    const { code } = await child.status;
+    await Promise.all([stdout.done, stderr.done]);
+    return { code, stdout: stdout.text, stderr: stderr.text };
+  })();
+  const timer = setTimeout(() => child.kill("SIGKILL"), START_TIMEOUT_MS);
+  const listening = await stdout.waitFor(/listening on http:\/\/127\.0\.0\.1:/);
+  clearTimeout(timer);
+  if (!listening) {
+    const exit = await exited;
+    await Deno.remove(dir, { recursive: true });
+    throw new Error(
+      `The agent did not start (exit ${exit.code}):\n${exit.stderr}${exit.stdout}`,
+    );
+  }
+  const url = `http://127.0.0.1:${port}`;
+  let running = true;
+  const stop = async (signal: Deno.Signal = "SIGTERM") => {
+    if (running) {
+      running = false;
+      child.kill(signal);
+    }
+    return await exited;
+  };
+  return {
+    port,
+    dir,
+    url,
+    stdout: () => stdout.text,
+    async get(path, options = {}) {
+      const headers = new Headers(options.headers);
+      const token = options.token === undefined ? AGENT_TOKEN : options.token;
+      if (token !== null) headers.set(TOKEN_HEADER, token);
+      const response = await fetch(`${url}${path}`, {
+        method: options.method ?? "GET",
+        headers,
+      });
+      return {
+        status: response.status,
+        body: await response.text(),
+        headers: response.headers,
+      };
+    },
+    stop,
+    async logText() {
+      try {
+        return await Deno.readTextFile(`${dir}/logs/secrets_manager_agent.log`);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return "";
+        throw error;
+      }
+    },
+    async [Symbol.asyncDispose]() {
+      await stop("SIGKILL");
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
