@@ -13,7 +13,8 @@ import { createCredentialsFileProvider } from "./src/credentials_file.ts";
 import { isTransient, UpstreamError } from "./src/errors.ts";
 import { consoleLogger, type Logger, openFileLogger } from "./src/logger.ts";
 import { createSecretsClient } from "./src/secrets_client.ts";
-import { createHandler, listen } from "./src/server.ts";
+import { listen } from "./src/listener.ts";
+import { createHandler } from "./src/server.ts";
 import { describeStartupError, StartupError } from "./src/startup_error.ts";
 import { createTokenCheck, resolveToken } from "./src/token.ts";
 import { VERSION } from "./src/version.ts";
@@ -81,6 +82,7 @@ async function main(args: readonly string[]): Promise<number> {
   });
   const server = await listen(handler, {
     port: config.httpPort,
+    onRotationError: (error) => log.error(error.message),
     onListen: ({ port }) => {
       const line = `Agent/${VERSION} listening on http://127.0.0.1:${port}`;
       console.log(line);

@@ -13,6 +13,7 @@ import {
   UpstreamError,
   upstreamStatus,
 } from "./errors.ts";
+import type { Handler } from "./listener.ts";
 import { isPingPath, parseRoute, type SecretLookup } from "./request.ts";
 
 /** What the handler needs of the cache. */
@@ -37,9 +38,6 @@ export interface HandlerOptions {
   readonly secrets: SecretLookupService;
   readonly log: RequestLog;
 }
-
-/** A request handler as `Deno.serve` takes it. */
-export type Handler = (request: Request) => Promise<Response>;
 
 const PING_EXTRA_SLOTS = 2;
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -127,65 +125,4 @@ function logged(
     `${request.method} ${url.pathname}${url.search} ${response.status}`,
   );
   return response;
-}
-
-/** Where and how to listen. */
-export interface ListenOptions {
-  readonly port: number;
-  /** Called once the socket is bound, with the address actually obtained. */
-  readonly onListen?: (address: Deno.NetAddr) => void;
-}
-
-/** Raised when the socket cannot be bound where the agent must listen. */
-export class ListenError extends Error {
-  /** A one-line message for stderr. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ListenError";
-  }
-}
-
-const LOOPBACK = "127.0.0.1";
-
-/**
- * Serves on 127.0.0.1 only. `DENO_SERVE_ADDRESS` can redirect `Deno.serve`,
- * so the bound address is checked and anything else is shut down at once.
- */
-export async function listen(
-  handler: Handler,
-  options: ListenOptions,
-): Promise<Deno.HttpServer<Deno.NetAddr>> {
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve({
-      hostname: LOOPBACK,
-      port: options.port,
-      onListen: () => {},
-    }, handler);
-  } catch (error) {
-    throw new ListenError(listenFailure(error, options.port), {
-      cause: error,
-    });
-  }
-  const address = server.addr;
-  if (address.transport !== "tcp" || address.hostname !== LOOPBACK) {
-    await server.shutdown();
-    throw new ListenError(
-      `Refusing to serve on ${address.hostname}:${address.port}: the agent listens on ${LOOPBACK} only (is DENO_SERVE_ADDRESS set?)`,
-    );
-  }
-  options.onListen?.(address);
-  return server;
-}
-
-function listenFailure(error: unknown, port: number): string {
-  if (error instanceof Deno.errors.AddrInUse) {
-    return `Could not listen on ${LOOPBACK}:${port}: the port is already in use`;
-  }
-  if (error instanceof Deno.errors.NotCapable) {
-    return `Could not listen on ${LOOPBACK}:${port}: the sandbox does not grant it (add "${LOOPBACK}" to "net" in the "agent" permission set in deno.json)`;
-  }
-  return `Could not listen on ${LOOPBACK}:${port}: ${
-    error instanceof Error ? error.message : String(error)
-  }`;
 }

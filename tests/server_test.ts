@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { UpstreamError } from "../src/errors.ts";
 import type { SecretLookup } from "../src/request.ts";
-import { createHandler, type HandlerOptions, listen } from "../src/server.ts";
+import { createHandler, type HandlerOptions } from "../src/server.ts";
 
 const TOKEN = "token-123";
 
@@ -224,34 +224,4 @@ Deno.test("every request is logged with path and status, never the token", async
     "GET /v1/db 403",
   ]);
   assert.ok(logLines.every((line) => !line.includes(TOKEN)));
-});
-
-Deno.test("listen binds 127.0.0.1 and reports the port it got", async () => {
-  let reported: Deno.NetAddr | undefined;
-  const server = await listen(() => Promise.resolve(new Response("ok")), {
-    port: 0,
-    onListen: (address) => (reported = address),
-  });
-  try {
-    assert.equal(server.addr.hostname, "127.0.0.1");
-    assert.equal(reported?.port, server.addr.port);
-    const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
-    assert.equal(await response.text(), "ok");
-  } finally {
-    await server.shutdown();
-  }
-});
-
-Deno.test("listen on a port in use fails with one clear message", async () => {
-  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  try {
-    await assert.rejects(
-      listen(() => Promise.resolve(new Response("ok")), {
-        port: (taken.addr as Deno.NetAddr).port,
-      }),
-      /port is already in use/,
-    );
-  } finally {
-    taken.close();
-  }
 });

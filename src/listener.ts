@@ -1,0 +1,137 @@
+/**
+ * Binds the handler to 127.0.0.1 with `Deno.serve`, and bounds connection
+ * lifetime, which `Deno.serve` cannot do by itself (it has no idle or header
+ * timeout, so a silent or slow-dripping client would hold its socket
+ * forever). Every `maxConnectionAgeMs` a new server generation binds the same
+ * port (`reusePort`) and the previous one shuts down gracefully: requests in
+ * flight finish, and its connections, idle, half-sent or keep-alive, close.
+ * So no connection lives longer than the limit plus the request it is
+ * serving, and clients reconnect as they do after any keep-alive close.
+ *
+ * @module
+ */
+
+/** Serves one request; `Deno.serve` calls it. */
+export type Handler = (request: Request) => Promise<Response>;
+
+/** Where and how to listen. */
+export interface ListenOptions {
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** How long a connection may live; default 61 s, as the original agent. */
+  readonly maxConnectionAgeMs?: number;
+  /** Called once the socket is bound, with the address actually obtained. */
+  readonly onListen?: (address: Deno.NetAddr) => void;
+  /** Called when a new generation cannot bind; the current one keeps serving. */
+  readonly onRotationError?: (error: ListenError) => void;
+}
+
+/** The agent's listening socket(s). */
+export interface Listener {
+  readonly addr: Deno.NetAddr;
+  /** Stops accepting, lets requests in flight finish, closes every connection. */
+  shutdown(): Promise<void>;
+}
+
+/** Raised when the socket cannot be bound where the agent must listen. */
+export class ListenError extends Error {
+  /** A one-line message for stderr. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ListenError";
+  }
+}
+
+const LOOPBACK = "127.0.0.1";
+const MAX_CONNECTION_AGE_MS = 61_000;
+
+/**
+ * Serves on 127.0.0.1 only, in generations of at most `maxConnectionAgeMs`.
+ * `DENO_SERVE_ADDRESS` can redirect `Deno.serve`, so each bound address is
+ * checked and anything else is shut down at once.
+ */
+export async function listen(
+  handler: Handler,
+  options: ListenOptions,
+): Promise<Listener> {
+  // reusePort would let a second agent share a busy port: refuse that first.
+  if (options.port !== 0) probePortFree(options.port);
+  let current = await serveGeneration(handler, options.port);
+  const { addr } = current;
+  const draining = new Set<Promise<void>>();
+
+  const rotate = async () => {
+    let next: Deno.HttpServer<Deno.NetAddr>;
+    try {
+      next = await serveGeneration(handler, addr.port);
+    } catch (error) {
+      options.onRotationError?.(error as ListenError);
+      return;
+    }
+    const previous = current;
+    current = next;
+    const done = previous.shutdown();
+    draining.add(done);
+    await done;
+    draining.delete(done);
+  };
+  const timer = setInterval(
+    rotate,
+    options.maxConnectionAgeMs ?? MAX_CONNECTION_AGE_MS,
+  );
+  Deno.unrefTimer(timer);
+  options.onListen?.(addr);
+
+  return {
+    addr,
+    async shutdown() {
+      clearInterval(timer);
+      await Promise.all([current.shutdown(), ...draining]);
+    },
+  };
+}
+
+function probePortFree(port: number): void {
+  try {
+    Deno.listen({ hostname: LOOPBACK, port }).close();
+  } catch (error) {
+    throw new ListenError(listenFailure(error, port), { cause: error });
+  }
+}
+
+async function serveGeneration(
+  handler: Handler,
+  port: number,
+): Promise<Deno.HttpServer<Deno.NetAddr>> {
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: LOOPBACK,
+      port,
+      reusePort: true,
+      onListen: () => {},
+    }, handler);
+  } catch (error) {
+    throw new ListenError(listenFailure(error, port), { cause: error });
+  }
+  const address = server.addr;
+  if (address.transport !== "tcp" || address.hostname !== LOOPBACK) {
+    await server.shutdown();
+    throw new ListenError(
+      `Refusing to serve on ${address.hostname}:${address.port}: the agent listens on ${LOOPBACK} only (is DENO_SERVE_ADDRESS set?)`,
+    );
+  }
+  return server;
+}
+
+function listenFailure(error: unknown, port: number): string {
+  if (error instanceof Deno.errors.AddrInUse) {
+    return `Could not listen on ${LOOPBACK}:${port}: the port is already in use`;
+  }
+  if (error instanceof Deno.errors.NotCapable) {
+    return `Could not listen on ${LOOPBACK}:${port}: the sandbox does not grant it (add "${LOOPBACK}" to "net" in the "agent" permission set in deno.json)`;
+  }
+  return `Could not listen on ${LOOPBACK}:${port}: ${
+    error instanceof Error ? error.message : String(error)
+  }`;
+}

@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { listen } from "../src/listener.ts";
+
+const ok = () => Promise.resolve(new Response("ok"));
+
+Deno.test("listen binds 127.0.0.1 and reports the port it got", async () => {
+  let reported: Deno.NetAddr | undefined;
+  const server = await listen(ok, {
+    port: 0,
+    onListen: (address) => (reported = address),
+  });
+  try {
+    assert.equal(server.addr.hostname, "127.0.0.1");
+    assert.equal(reported?.port, server.addr.port);
+    const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    assert.equal(await response.text(), "ok");
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("listen on a port in use fails with one clear message", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    await assert.rejects(
+      listen(ok, {
+        port: (taken.addr as Deno.NetAddr).port,
+      }),
+      /port is already in use/,
+    );
+  } finally {
+    taken.close();
+  }
+});
+
+Deno.test("a second agent on the same port is refused, reusePort notwithstanding", async () => {
+  const first = await listen(ok, { port: 0 });
+  try {
+    await assert.rejects(
+      listen(ok, { port: first.addr.port }),
+      /port is already in use/,
+    );
+  } finally {
+    await first.shutdown();
+  }
+});
+
+/** Reads until the server closes the connection; returns what it sent. */
+async function readUntilClosed(conn: Deno.Conn): Promise<string> {
+  const buffer = new Uint8Array(4096);
+  let text = "";
+  for (let read; (read = await conn.read(buffer)) !== null;) {
+    text += new TextDecoder().decode(buffer.subarray(0, read));
+  }
+  return text;
+}
+
+const encode = (text: string) => new TextEncoder().encode(text);
+
+Deno.test("idle, half-sent and keep-alive connections are closed at the age limit while new clients are served", async () => {
+  const server = await listen(ok, { port: 0, maxConnectionAgeMs: 150 });
+  const connect = () =>
+    Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+  const idle = await connect();
+  const halfSent = await connect();
+  const keepAlive = await connect();
+  try {
+    await halfSent.write(encode("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+    await keepAlive.write(encode("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+    const [fromIdle, fromHalfSent, fromKeepAlive] = await Promise.all(
+      [idle, halfSent, keepAlive].map(readUntilClosed),
+    );
+    assert.equal(fromIdle, "");
+    assert.equal(fromHalfSent, "");
+    assert.match(fromKeepAlive, /^HTTP\/1\.1 200 OK/);
+    const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    assert.equal(await response.text(), "ok");
+  } finally {
+    for (const conn of [idle, halfSent, keepAlive]) conn.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("a request in flight when its generation retires still gets its answer", async () => {
+  const release = Promise.withResolvers<void>();
+  const started = Promise.withResolvers<void>();
+  const server = await listen(async () => {
+    started.resolve();
+    await release.promise;
+    return new Response("late but whole");
+  }, { port: 0, maxConnectionAgeMs: 50 });
+  try {
+    const pending = fetch(`http://127.0.0.1:${server.addr.port}/`);
+    await started.promise;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release.resolve();
+    const response = await pending;
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), "late but whole");
+  } finally {
+    await server.shutdown();
+  }
+});
