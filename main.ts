@@ -80,16 +80,7 @@ async function main(args: readonly string[]): Promise<number> {
     secrets: cache,
     log,
   });
-  const server = await listen(handler, {
-    port: config.httpPort,
-    onRotationError: (error) => log.error(error.message),
-    onListen: ({ port }) => {
-      const line = `Agent/${VERSION} listening on http://127.0.0.1:${port}`;
-      console.log(line);
-      log.info(line);
-    },
-  });
-
+  // In place before the listening line: a supervisor may stop us at once.
   const stopped = Promise.withResolvers<void>();
   let stopping = false;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -101,6 +92,16 @@ async function main(args: readonly string[]): Promise<number> {
       stopped.resolve();
     });
   }
+  const server = await listen(handler, {
+    port: config.httpPort,
+    onRotationError: (error) => log.error(error.message),
+    onListen: ({ port }) => {
+      const line = `Agent/${VERSION} listening on http://127.0.0.1:${port}`;
+      console.log(line);
+      log.info(line);
+    },
+  });
+
   await stopped.promise;
   await Promise.race([
     server.shutdown(),

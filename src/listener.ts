@@ -115,20 +115,32 @@ async function serveGeneration(
     throw new ListenError(listenFailure(error, port), { cause: error });
   }
   const address = server.addr;
-  if (address.transport !== "tcp" || address.hostname !== LOOPBACK) {
+  const isWanted = address.transport === "tcp" &&
+    address.hostname === LOOPBACK && (port === 0 || address.port === port);
+  if (!isWanted) {
     await server.shutdown();
-    throw new ListenError(
-      `Refusing to serve on ${address.hostname}:${address.port}: the agent listens on ${LOOPBACK} only (is DENO_SERVE_ADDRESS set?)`,
-    );
+    throw new ListenError(redirected(`${address.hostname}:${address.port}`));
   }
   return server;
 }
+
+function redirected(address: string): string {
+  return `Refusing to serve on ${address}: the agent listens on ${LOOPBACK}:<http_port> only (is DENO_SERVE_ADDRESS set?)`;
+}
+
+// Deno's NotCapable message names the address it was asked for.
+const REFUSED_ADDRESS = /net access to "([^"]+)"/;
 
 function listenFailure(error: unknown, port: number): string {
   if (error instanceof Deno.errors.AddrInUse) {
     return `Could not listen on ${LOOPBACK}:${port}: the port is already in use`;
   }
   if (error instanceof Deno.errors.NotCapable) {
+    const asked = REFUSED_ADDRESS.exec(error.message)?.[1];
+    // DENO_SERVE_ADDRESS moved the socket somewhere the sandbox rightly refuses.
+    if (asked !== undefined && asked !== `${LOOPBACK}:${port}`) {
+      return redirected(asked);
+    }
     return `Could not listen on ${LOOPBACK}:${port}: the sandbox does not grant it (add "${LOOPBACK}" to "net" in the "agent" permission set in deno.json)`;
   }
   return `Could not listen on ${LOOPBACK}:${port}: ${

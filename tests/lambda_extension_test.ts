@@ -1,31 +1,92 @@
 import assert from "node:assert/strict";
 import { parse } from "smol-toml";
 import {
+  cacheDir,
+  copyProject,
+  freePort,
+  startTaskCommand,
+  TOKEN_HEADER,
+} from "./support/agent_process.ts";
+import {
   FakeLambdaApi,
   invokeEvent,
   shutdownEvent,
 } from "./support/fake_lambda_api.ts";
+import {
+  type SecretsManagerServer,
+  startSecretsManagerServer,
+  TEST_CREDENTIALS,
+} from "./support/secrets_manager_server.ts";
 
 const EXTENSION_DIR = new URL("../install/lambda/", import.meta.url).pathname;
 const EXTENSION = `${EXTENSION_DIR}secrets-manager-agent-extension.sh`;
 const PACKAGE = `${EXTENSION_DIR}package`;
-const FAKE_AGENT = new URL("./support/fake_agent.ts", import.meta.url).pathname;
+const LAYER_CONFIG = `${EXTENSION_DIR}config.toml`;
+
+/** Lambda sets it: the SDK's session token and, here, the SSRF token. */
+const SESSION_TOKEN = "lambda-session-token-6c1e09";
+const SECRET_NAME = "lambda/db";
+const SECRET_VALUE = "lambda-secret-value-2f7d81";
 
 /**
- * The agent the extension starts in these tests, split on blanks by the
- * script. To run the real agent instead, use
- * `${Deno.execPath()} run --no-prompt --allow-net=127.0.0.1 --allow-read --allow-write --allow-env --allow-sys /work/main/main.ts`
- * (the config written by `writeConfig` already turns off STS validation and
- * file logging, and AWS_SESSION_TOKEN is set as Lambda sets it).
+ * The real agent, as `deno task start` runs it (the start task's words, its
+ * permission set and --no-prompt), split on blanks by the script, which runs
+ * it in SECRETS_MANAGER_AGENT_WORKDIR: a project copy, so the set's relative
+ * paths resolve there.
  */
-const AGENT_COMMAND =
-  `${Deno.execPath()} run --no-prompt --allow-net=127.0.0.1 --allow-read ${FAKE_AGENT}`;
+const AGENT_COMMAND = (await startTaskCommand())
+  .map((word) => word === "deno" ? Deno.execPath() : word)
+  .join(" ");
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
+/**
+ * A project copy for the real agent with the Lambda layer's config plus
+ * `http_port`, and a local Secrets Manager accepting Lambda-style session
+ * credentials.
+ */
+interface AgentFolder {
+  readonly dir: string;
+  readonly config: string;
+  readonly port: number;
+  readonly upstream: SecretsManagerServer;
+  /** The variables Lambda would give the function's extensions. */
+  readonly env: Record<string, string>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+async function prepareAgent(): Promise<AgentFolder> {
+  const upstream = await startSecretsManagerServer({
+    credentials: [{ ...TEST_CREDENTIALS, sessionToken: SESSION_TOKEN }],
+  });
+  const dir = await copyProject({ prefix: "agent-lambda-" });
+  const port = freePort();
+  const config = `${dir}/config.toml`;
+  await Deno.writeTextFile(
+    config,
+    `http_port = ${port}\n${await Deno.readTextFile(LAYER_CONFIG)}`,
+  );
+  upstream.createSecret(SECRET_NAME, SECRET_VALUE);
+  return {
+    dir,
+    config,
+    port,
+    upstream,
+    env: {
+      DENO_DIR: await cacheDir(),
+      NO_COLOR: "1",
+      HOME: dir,
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      AWS_SESSION_TOKEN: SESSION_TOKEN,
+      AWS_REGION: "us-east-1",
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: upstream.url,
+      AWS_ENDPOINT_URL_STS: upstream.url,
+    },
+    async [Symbol.asyncDispose]() {
+      await upstream.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
 }
 
 async function isPortOpen(port: number): Promise<boolean> {
@@ -45,10 +106,7 @@ async function ping(port: number): Promise<string> {
 
 async function writeConfig(dir: string, port: number): Promise<string> {
   const path = `${dir}/config.toml`;
-  await Deno.writeTextFile(
-    path,
-    `http_port = ${port}\nlog_to_file = false\nvalidate_credentials = false\nregion = "us-east-1"\n`,
-  );
+  await Deno.writeTextFile(path, `http_port = ${port}\nlog_to_file = false\n`);
   return path;
 }
 
@@ -64,7 +122,7 @@ function startExtension(options: RunOptions): Deno.ChildProcess {
   const env: Record<string, string> = {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
     HOME: Deno.env.get("HOME") ?? "/root",
-    AWS_SESSION_TOKEN: "lambda-session-token",
+    AWS_SESSION_TOKEN: SESSION_TOKEN,
     SECRETS_MANAGER_AGENT_CMD: options.agentCommand ?? AGENT_COMMAND,
     SECRETS_MANAGER_AGENT_WORKDIR: options.workdir,
     SECRETS_MANAGER_AGENT_START_TIMEOUT_SECONDS: "30",
@@ -86,13 +144,17 @@ function text(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes);
 }
 
-Deno.test("extension registers, starts the agent on the first INVOKE only, and stops it on SHUTDOWN", async () => {
-  const dir = await Deno.makeTempDir();
+Deno.test("extension registers, starts the real agent on the first INVOKE only, serves a secret through it with the session token, and stops it on SHUTDOWN", async () => {
+  await using agent = await prepareAgent();
   const api = new FakeLambdaApi();
   try {
-    const port = freePort();
-    const config = await writeConfig(dir, port);
-    const child = startExtension({ api, config, workdir: dir });
+    const { port } = agent;
+    const child = startExtension({
+      api,
+      config: agent.config,
+      workdir: agent.dir,
+      env: agent.env,
+    });
     const finished = child.output();
 
     await api.nextRequested(1);
@@ -101,11 +163,23 @@ Deno.test("extension registers, starts the agent on the first INVOKE only, and s
       body: { events: ["INVOKE", "SHUTDOWN"] },
     }]);
     assert.equal(await isPortOpen(port), false, "agent started during INIT");
+    assert.equal(agent.upstream.calls().length, 0, "AWS called during INIT");
 
     api.pushEvent(invokeEvent("request-1"));
     await api.nextRequested(2);
     // The script asks for the next event only once the agent answers.
     assert.equal(await ping(port), "healthy");
+    const response = await fetch(
+      `http://127.0.0.1:${port}/secretsmanager/get?secretId=${
+        encodeURIComponent(SECRET_NAME)
+      }`,
+      { headers: { [TOKEN_HEADER]: SESSION_TOKEN } },
+    );
+    const body = await response.json();
+    assert.equal(response.status, 200, JSON.stringify(body));
+    assert.equal(body.Name, SECRET_NAME);
+    assert.equal(body.SecretString, SECRET_VALUE);
+    assert.equal(agent.upstream.countCalls("GetSecretValue"), 1);
 
     api.pushEvent(invokeEvent("request-2"));
     await api.nextRequested(3);
@@ -122,22 +196,20 @@ Deno.test("extension registers, starts the agent on the first INVOKE only, and s
     assert.deepEqual(api.exitErrors, []);
   } finally {
     await api.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("extension gives up after the start timeout when nothing answers on SECRETS_MANAGER_AGENT_PORT, and stops the agent", async () => {
-  const dir = await Deno.makeTempDir();
+  await using agent = await prepareAgent();
   const api = new FakeLambdaApi();
   try {
-    const configPort = freePort();
     const otherPort = freePort();
-    const config = await writeConfig(dir, configPort);
     const child = startExtension({
       api,
-      config,
-      workdir: dir,
+      config: agent.config,
+      workdir: agent.dir,
       env: {
+        ...agent.env,
         SECRETS_MANAGER_AGENT_PORT: String(otherPort),
         SECRETS_MANAGER_AGENT_START_TIMEOUT_SECONDS: "2",
       },
@@ -151,10 +223,9 @@ Deno.test("extension gives up after the start timeout when nothing answers on SE
       new RegExp(`did not answer http://127\\.0\\.0\\.1:${otherPort}/ping`),
     );
     assert.equal(api.exitErrors[0]?.errorType, "Extension.AgentStartTimeout");
-    assert.equal(await isPortOpen(configPort), false, "agent left running");
+    assert.equal(await isPortOpen(agent.port), false, "agent left running");
   } finally {
     await api.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
@@ -186,26 +257,25 @@ Deno.test("extension reports an agent that exits before answering and exits 1", 
 });
 
 Deno.test("extension stops the agent and exits 0 on SIGTERM", async () => {
-  const dir = await Deno.makeTempDir();
+  await using agent = await prepareAgent();
   const api = new FakeLambdaApi();
   try {
-    const port = freePort();
     const child = startExtension({
       api,
-      config: await writeConfig(dir, port),
-      workdir: dir,
+      config: agent.config,
+      workdir: agent.dir,
+      env: agent.env,
     });
     api.pushEvent(invokeEvent("request-1"));
     await api.nextRequested(2);
-    assert.equal(await ping(port), "healthy");
+    assert.equal(await ping(agent.port), "healthy");
 
     child.kill("SIGTERM");
     const { code, stderr } = await child.output();
     assert.equal(code, 0, text(stderr));
-    assert.equal(await isPortOpen(port), false, "agent still running");
+    assert.equal(await isPortOpen(agent.port), false, "agent still running");
   } finally {
     await api.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 

@@ -70,6 +70,10 @@ export interface GetOptions {
 /** An agent that printed its listening line. */
 export interface RunningAgent {
   readonly port: number;
+  /** The agent's process id (the `deno` running main.ts, or the binary). */
+  readonly pid: number;
+  /** `performance.now()` just before the agent was spawned, for start-up timing. */
+  readonly spawnedAt: number;
   /** The agent's working folder (a copy of the project). */
   readonly dir: string;
   /** `http://127.0.0.1:<port>` */
@@ -101,12 +105,33 @@ export async function startTaskCommand(): Promise<string[]> {
   return String(denoJson.tasks.start).split(/\s+/);
 }
 
+/** Options of {@link copyProject}. */
+export interface CopyProjectOptions {
+  /** Paths relative to the project root; default deno.json, deno.lock, main.ts, src. */
+  readonly files?: readonly string[];
+  /** Prefix of the temp folder's name; default `agent-`. */
+  readonly prefix?: string;
+}
+
+/**
+ * Copies project files (by default what `deno task start` needs) into a new
+ * temp folder and returns its path; the caller removes it.
+ */
+export async function copyProject(
+  options: CopyProjectOptions = {},
+): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: options.prefix ?? "agent-" });
+  for (const name of options.files ?? PROJECT_FILES) {
+    const to = `${dir}/${name}`;
+    await Deno.mkdir(to.slice(0, to.lastIndexOf("/")), { recursive: true });
+    await copyTree(new URL(name, ROOT), to);
+  }
+  return dir;
+}
+
 /** Copies what `deno task start` needs into a fresh folder. */
 async function prepareDir(launch: AgentLaunch, port: number): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "agent-" });
-  for (const name of PROJECT_FILES) {
-    await copyTree(new URL(name, ROOT), `${dir}/${name}`);
-  }
+  const dir = await copyProject();
   const config = launch.config ?? "";
   await Deno.writeTextFile(
     `${dir}/config.toml`,
@@ -136,7 +161,7 @@ async function copyTree(from: URL, to: string): Promise<void> {
 let denoDir: Promise<string> | undefined;
 
 /** Where this Deno keeps its npm cache, so the child finds it offline. */
-function cacheDir(): Promise<string> {
+export function cacheDir(): Promise<string> {
   denoDir ??= (async () => {
     const fromEnv = Deno.env.get("DENO_DIR");
     if (fromEnv) return fromEnv;
@@ -253,6 +278,7 @@ export async function startAgent(
 ): Promise<RunningAgent> {
   const port = portFor(launch);
   const dir = await prepareDir(launch, port);
+  const spawnedAt = performance.now();
   const child = await spawn(launch, dir);
   const stdout = new TextSink(child.stdout);
   const stderr = new TextSink(child.stderr);
@@ -282,6 +308,8 @@ export async function startAgent(
   };
   return {
     port,
+    pid: child.pid,
+    spawnedAt,
     dir,
     url,
     stdout: () => stdout.text,

@@ -1,0 +1,138 @@
+/**
+ * Runs the real agent to its exit in a project copy whose folder the test
+ * knows before the launch, so the environment can name files inside it (a
+ * `file://` SSRF token under `./logs`, which the "agent" permission set
+ * grants). `agent_process.ts` picks its folder itself; this is the same
+ * launch (the `start` task's command line, a clean environment with the test
+ * credentials) for the cases that need the folder's path.
+ *
+ * @module
+ */
+
+import {
+  AGENT_TOKEN,
+  type AgentExit,
+  freePort,
+  startTaskCommand,
+} from "./agent_process.ts";
+import { TEST_CREDENTIALS } from "./secrets_manager_server.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const PROJECT_FILES = ["deno.json", "deno.lock", "main.ts", "src"];
+const EXIT_TIMEOUT_MS = 30_000;
+
+/** What to launch in the prepared folder. */
+export interface FolderLaunch {
+  /** Text of `./config.toml`, after an `http_port = <free port>` line. */
+  readonly config?: string;
+  /** Added to (or, when undefined, removed from) the default environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Copies the project into a new folder, lets `prepare` write files there and
+ * say what to launch, runs the agent with `--config config.toml` until it
+ * exits, then removes the folder.
+ *
+ * @example
+ * ```ts
+ * const exit = await runAgentToExitInFolder(async (dir) => {
+ *   await Deno.writeTextFile(`${dir}/logs/token`, "");
+ *   return { env: { AWS_TOKEN: `file://${dir}/logs/token` } };
+ * });
+ * ```
+ */
+export async function runAgentToExitInFolder(
+  prepare: (dir: string) => Promise<FolderLaunch> | FolderLaunch,
+): Promise<AgentExit> {
+  const dir = await Deno.makeTempDir({ prefix: "agent-folder-" });
+  try {
+    for (const name of PROJECT_FILES) {
+      await copyTree(new URL(name, ROOT), `${dir}/${name}`);
+    }
+    await Deno.mkdir(`${dir}/logs`);
+    const launch = await prepare(dir);
+    await Deno.writeTextFile(
+      `${dir}/config.toml`,
+      `http_port = ${freePort()}\n${launch.config ?? ""}`,
+    );
+    return await run(dir, await environment(dir, launch.env ?? {}));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function run(
+  dir: string,
+  env: Record<string, string>,
+): Promise<AgentExit> {
+  const [program, ...taskArgs] = await startTaskCommand();
+  const child = new Deno.Command(
+    program === "deno" ? Deno.execPath() : program,
+    {
+      args: [...taskArgs, "--config", "config.toml"],
+      cwd: dir,
+      clearEnv: true,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    },
+  ).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), EXIT_TIMEOUT_MS);
+  const { code, stdout, stderr } = await child.output();
+  clearTimeout(timer);
+  const decoder = new TextDecoder();
+  return {
+    code,
+    stdout: decoder.decode(stdout),
+    stderr: decoder.decode(stderr),
+  };
+}
+
+async function copyTree(from: URL, to: string): Promise<void> {
+  const info = await Deno.stat(from);
+  if (!info.isDirectory) return await Deno.copyFile(from, to);
+  await Deno.mkdir(to);
+  for await (const entry of Deno.readDir(from)) {
+    await copyTree(
+      new URL(`${from.href}/${entry.name}`),
+      `${to}/${entry.name}`,
+    );
+  }
+}
+
+/** The same environment `agent_process.ts` gives, nothing reachable upstream. */
+async function environment(
+  dir: string,
+  extra: Readonly<Record<string, string | undefined>>,
+): Promise<Record<string, string>> {
+  const env: Record<string, string | undefined> = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    DENO_DIR: await denoDir(),
+    NO_COLOR: "1",
+    HOME: dir,
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    AWS_REGION: "us-east-1",
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_TOKEN: AGENT_TOKEN,
+    ...extra,
+  };
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] =>
+      entry[1] !== undefined
+    ),
+  );
+}
+
+/** Where this Deno keeps its npm cache, so the child finds it offline. */
+async function denoDir(): Promise<string> {
+  const fromEnv = Deno.env.get("DENO_DIR");
+  if (fromEnv) return fromEnv;
+  const { stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stderr: "null",
+  }).output();
+  return JSON.parse(new TextDecoder().decode(stdout)).denoDir as string;
+}
