@@ -18,6 +18,7 @@ import { createHandler } from "./src/server.ts";
 import { describeStartupError, StartupError } from "./src/startup_error.ts";
 import { createTokenCheck, resolveToken } from "./src/token.ts";
 import { VERSION } from "./src/version.ts";
+import { startWarmUp } from "./src/warm_up.ts";
 
 const PROGRAM = "aws_secretsmanager_agent";
 const DRAIN_LIMIT_MS = 10_000;
@@ -72,6 +73,16 @@ async function main(args: readonly string[]): Promise<number> {
     ttlSeconds: config.ttlSeconds,
     cacheSize: config.cacheSize,
     ignoreTransientErrors: config.ignoreTransientErrors,
+    maxBytes: config.cacheMaxBytes,
+    refreshAhead: config.refreshAhead
+      ? {
+        percent: config.refreshAheadPercent,
+        onError: (error, { secretId }) =>
+          log.warn(
+            `Background refresh of ${secretId} failed: ${error.message}`,
+          ),
+      }
+      : undefined,
   });
   const handler = createHandler({
     pathPrefix: config.pathPrefix,
@@ -102,7 +113,25 @@ async function main(args: readonly string[]): Promise<number> {
     },
   });
 
+  const stopWarmUp = new AbortController();
+  const warmUp = startWarmUp(cache, config.warmUpSecrets, {
+    signal: stopWarmUp.signal,
+    onFailure: (secretId, error) =>
+      log.warn(`Warm-up of ${secretId} failed: ${error.message}`),
+  });
+  if (config.warmUpSecrets.length > 0) {
+    warmUp.finished.then(({ fetched, skipped }) =>
+      log.info(
+        `Warm-up finished: ${fetched} of ${config.warmUpSecrets.length} secrets fetched${
+          skipped > 0 ? `, ${skipped} skipped` : ""
+        }`,
+      )
+    );
+  }
+
   await stopped.promise;
+  stopWarmUp.abort();
+  cache.close();
   await Promise.race([
     server.shutdown(),
     new Promise((resolve) => setTimeout(resolve, DRAIN_LIMIT_MS)),

@@ -1,7 +1,8 @@
 /**
- * The agent's secret cache: a bounded LRU of response bodies, fresh for a TTL,
- * renewed through DescribeSecret when it expires, with concurrent requests for
- * one key sharing one upstream call.
+ * The agent's secret cache: a bounded LRU of response bodies (by count and by
+ * bytes), fresh for a TTL, renewed through DescribeSecret when it expires, or
+ * ahead of expiry in the background when it is being read (refresh-ahead),
+ * with concurrent requests for one key sharing one upstream call.
  *
  * Choices where the contract is silent:
  * - A non-transient error (ResourceNotFound, AccessDenied, throttling, ...)
@@ -13,6 +14,17 @@
  * - With caching off (`ttlSeconds` or `cacheSize` 0) every request makes its
  *   own call: nothing is stored and nothing is shared.
  * - Requests that join an in-flight call report that call's outcome.
+ * - Concurrent DescribeSecret calls for one secret id share one call, across
+ *   keys (a name with and without a versionStage, say).
+ * - Refresh-ahead: the first hit in an entry's TTL window schedules one
+ *   background renewal at a jittered point (see `refreshPointMs`); an entry
+ *   nobody reads is left to expire. The renewal is the expired-entry check
+ *   run early, so requests arriving after the TTL join it instead of calling
+ *   again. A transient failure ahead of expiry leaves the entry untouched
+ *   (the request after the TTL checks again, and may serve it stale then); a
+ *   non-transient one drops it. Failures go to `onError`, never unhandled.
+ * - A value bigger than `maxBytes` on its own is served but not stored (the
+ *   key's older value is dropped with it).
  *
  * @module
  */
@@ -32,21 +44,22 @@ import {
   type VersionStages,
 } from "./secret_value.ts";
 import { type Flight, SingleFlight } from "./single_flight.ts";
+import {
+  type SecretCacheOptions,
+  validateCacheOptions,
+} from "./cache_options.ts";
+import {
+  DEFAULT_REFRESH_AHEAD_PERCENT,
+  refreshPointMs,
+  RefreshTimers,
+} from "./refresh_ahead.ts";
 import { isStillCurrent } from "./version_check.ts";
 
 export type { CacheOutcome, CacheStats } from "./cache_stats.ts";
-
-/** How the cache behaves; the config's `ttl_seconds`, `cache_size`, `ignore_transient_errors`. */
-export interface SecretCacheOptions {
-  /** How long an entry is served without asking Secrets Manager; 0 turns caching off. */
-  readonly ttlSeconds: number;
-  /** The most entries kept; 0 turns caching off. */
-  readonly cacheSize: number;
-  /** Serve an expired entry, and restart its TTL, when refreshing it fails transiently. */
-  readonly ignoreTransientErrors: boolean;
-  /** The clock in epoch milliseconds; defaults to `Date.now`. */
-  readonly now?: () => number;
-}
+export type {
+  RefreshAheadOptions,
+  SecretCacheOptions,
+} from "./cache_options.ts";
 
 /** A secret request as the cache takes it. */
 export interface CacheLookup extends SecretRequest {
@@ -60,23 +73,42 @@ export interface CacheResult {
   readonly outcome: CacheOutcome;
 }
 
-interface Entry {
-  readonly value: SecretValue;
+interface Fetched {
+  readonly versionId: string;
   readonly body: string;
-  readonly freshSinceMs: number;
-  readonly expiresAtMs: number;
 }
 
-interface Fetched {
-  readonly value: SecretValue;
-  readonly body: string;
+interface Entry extends Fetched {
+  /** What to ask Secrets Manager when renewing. */
+  readonly request: SecretRequest;
+  /** The weight against `maxBytes`. */
+  readonly bytes: number;
+  readonly freshSinceMs: number;
+  readonly expiresAtMs: number;
+  /** When refresh-ahead renews it, if it is read; Infinity when off. */
+  readonly refreshAtMs: number;
+  /** Whether a hit has read it (and scheduled its renewal) in this TTL window. */
+  isRead: boolean;
 }
+
+interface RefreshAhead {
+  readonly timers: RefreshTimers;
+  readonly percent: number;
+  readonly random: () => number;
+  readonly onError:
+    | ((error: UpstreamError, request: SecretRequest) => void)
+    | undefined;
+}
+
+const encoder = new TextEncoder();
 
 /** The secret cache; takes the Secrets Manager client (or a fake) as its source. */
 export class SecretCache {
   readonly #source: SecretsSource;
   readonly #entries: LruMap<string, Entry>;
   readonly #inFlight = new SingleFlight<CacheResult, "fetch" | "renew">();
+  readonly #describes = new SingleFlight<VersionStages, "describe">();
+  readonly #refreshAhead: RefreshAhead | undefined;
   readonly #ttlMs: number;
   readonly #isEnabled: boolean;
   readonly #ignoreTransientErrors: boolean;
@@ -85,9 +117,20 @@ export class SecretCache {
 
   /** Builds an empty cache; throws `RangeError`/`TypeError` on bad options. */
   constructor(source: SecretsSource, options: SecretCacheOptions) {
-    validateOptions(options);
+    validateCacheOptions(options);
     this.#source = source;
-    this.#entries = new LruMap(options.cacheSize);
+    this.#entries = new LruMap(options.cacheSize, {
+      maxWeight: options.maxBytes ?? Number.POSITIVE_INFINITY,
+      weigh: (entry) => entry.bytes,
+      onEvict: (key) => this.#refreshAhead?.timers.cancel(key),
+    });
+    const ahead = options.refreshAhead;
+    this.#refreshAhead = ahead === undefined ? undefined : {
+      timers: new RefreshTimers(ahead.scheduler),
+      percent: ahead.percent ?? DEFAULT_REFRESH_AHEAD_PERCENT,
+      random: ahead.random ?? Math.random,
+      onError: ahead.onError,
+    };
     this.#ttlMs = options.ttlSeconds * 1000;
     this.#isEnabled = options.ttlSeconds > 0 && options.cacheSize > 0;
     this.#ignoreTransientErrors = options.ignoreTransientErrors;
@@ -111,9 +154,26 @@ export class SecretCache {
     return this.#entries.size;
   }
 
+  /** Whether anything is stored at all (`ttlSeconds` and `cacheSize` above 0). */
+  get isCaching(): boolean {
+    return this.#isEnabled;
+  }
+
   /** A snapshot of the counters, as plain numbers. */
   stats(): CacheStats {
-    return this.#counters.snapshot(this.#entries.size, this.#inFlight.size);
+    return this.#counters.snapshot({
+      entries: this.#entries.size,
+      bytes: this.#entries.weight,
+      inFlight: this.#inFlight.size,
+    });
+  }
+
+  /**
+   * Cancels pending background renewals and schedules no more; lookups still
+   * work, and calls in flight finish. Call it on shutdown.
+   */
+  close(): void {
+    this.#refreshAhead?.timers.close();
   }
 
   #lookup(lookup: CacheLookup): Promise<CacheResult> {
@@ -132,6 +192,7 @@ export class SecretCache {
     const entry = this.#entries.peek(key);
     if (entry !== undefined && this.#isFresh(entry)) {
       this.#entries.get(key);
+      if (!entry.isRead) this.#noteFirstRead(key, entry);
       return Promise.resolve({ body: entry.body, outcome: "hit" });
     }
     if (flight !== undefined) return this.#join(flight);
@@ -142,11 +203,39 @@ export class SecretCache {
         () => this.#fetchAndStore(key, request, "miss"),
       );
     }
-    return this.#inFlight.start(
+    return this.#inFlight.start(key, "renew", () => this.#renew(key, entry));
+  }
+
+  /** The first hit in a TTL window schedules the window's one background renewal. */
+  #noteFirstRead(key: string, entry: Entry): void {
+    entry.isRead = true;
+    this.#refreshAhead?.timers.schedule(
+      key,
+      entry.refreshAtMs - this.#now(),
+      () => this.#renewAhead(key, entry),
+    );
+  }
+
+  #renewAhead(key: string, entry: Entry): void {
+    // Replaced, dropped, or already being fetched: nothing left to do early.
+    if (this.#entries.peek(key) !== entry || this.#inFlight.find(key)) return;
+    this.#counters.recordRefreshAhead();
+    const renewal = this.#inFlight.start(
       key,
       "renew",
-      () => this.#renew(key, request, entry),
+      () => this.#renew(key, entry, (error) => this.#reportAhead(entry, error)),
     );
+    // Reported by #reportAhead; requests that joined get the rejection themselves.
+    renewal.catch(() => {});
+  }
+
+  #reportAhead(entry: Entry, error: UpstreamError): void {
+    this.#counters.recordRefreshAheadFailure();
+    try {
+      this.#refreshAhead?.onError?.(error, entry.request);
+    } catch {
+      // A failing reporter must not turn into an unhandled rejection.
+    }
   }
 
   async #uncached(request: SecretRequest): Promise<CacheResult> {
@@ -166,67 +255,86 @@ export class SecretCache {
   ): Promise<CacheResult> {
     try {
       const fetched = await this.#fetch(request);
-      this.#store(key, fetched);
+      this.#store(key, request, fetched);
       return { body: fetched.body, outcome };
     } catch (error) {
       throw this.#forgetIfPermanent(key, error as UpstreamError);
     }
   }
 
+  /** DescribeSecret, then GetSecretValue if the entry is no longer current. */
   async #renew(
     key: string,
-    request: SecretRequest,
     entry: Entry,
+    onFailure?: (error: UpstreamError) => void,
   ): Promise<CacheResult> {
+    const request = entry.request;
     let stages: VersionStages;
     try {
       stages = await this.#describe(request.secretId);
     } catch (error) {
+      onFailure?.(error as UpstreamError);
       return this.#serveStale(key, entry, error as UpstreamError);
     }
-    if (isStillCurrent(stages, request, entry.value.versionId)) {
-      this.#restartTtl(key, entry);
+    if (isStillCurrent(stages, request, entry.versionId)) {
+      this.#replace(key, entry, entry);
       return { body: entry.body, outcome: "renewed" };
     }
     let fetched: Fetched;
     try {
       fetched = await this.#fetch(request);
     } catch (error) {
+      onFailure?.(error as UpstreamError);
       return this.#serveStale(key, entry, error as UpstreamError);
     }
-    this.#store(key, fetched);
+    this.#replace(key, entry, fetched);
     return { body: fetched.body, outcome: "refetched" };
   }
 
-  /** Rides out a transient failure with the expired entry, or rethrows. */
+  /**
+   * Rides out a transient failure: ahead of expiry the entry stays as it is
+   * (the error is thrown for the background caller), after expiry it is
+   * served stale with its TTL restarted; anything else rethrows.
+   */
   #serveStale(key: string, entry: Entry, error: UpstreamError): CacheResult {
+    if (isTransient(error.failure) && this.#isFresh(entry)) throw error;
     if (this.#ignoreTransientErrors && isTransient(error.failure)) {
-      this.#restartTtl(key, entry);
+      this.#replace(key, entry, entry);
       return { body: entry.body, outcome: "stale" };
     }
     throw this.#forgetIfPermanent(key, error);
   }
 
   #forgetIfPermanent(key: string, error: UpstreamError): UpstreamError {
-    if (!isTransient(error.failure)) this.#entries.delete(key);
+    if (!isTransient(error.failure)) this.#forget(key);
     return error;
   }
 
-  async #fetch(request: SecretRequest): Promise<Fetched> {
-    try {
-      const value = await this.#source.getSecretValue(request);
-      return { value, body: toResponseBody(value) };
-    } catch (error) {
-      throw asUpstreamError(error);
-    }
+  #forget(key: string): void {
+    this.#refreshAhead?.timers.cancel(key);
+    this.#entries.delete(key);
   }
 
-  async #describe(secretId: string): Promise<VersionStages> {
+  async #fetch(request: SecretRequest): Promise<Fetched> {
+    let value: SecretValue;
     try {
-      return await this.#source.describeSecret(secretId);
+      value = await this.#source.getSecretValue(request);
     } catch (error) {
       throw asUpstreamError(error);
     }
+    return { versionId: value.versionId, body: toResponseBody(value) };
+  }
+
+  /** One DescribeSecret in flight per secret id, shared by every key of it. */
+  #describe(secretId: string): Promise<VersionStages> {
+    return this.#describes.find(secretId)?.promise ??
+      this.#describes.start(secretId, "describe", async () => {
+        try {
+          return await this.#source.describeSecret(secretId);
+        } catch (error) {
+          throw asUpstreamError(error);
+        }
+      });
   }
 
   #isFresh(entry: Entry): boolean {
@@ -235,45 +343,36 @@ export class SecretCache {
     return entry.freshSinceMs <= nowMs && nowMs < entry.expiresAtMs;
   }
 
-  #store(key: string, fetched: Fetched): void {
+  /** Starts a new TTL window for `fetched` under `key`, unless it alone exceeds `maxBytes`. */
+  #store(key: string, request: SecretRequest, fetched: Fetched): void {
+    this.#forget(key);
+    const bytes = byteLength(key) + byteLength(fetched.body);
+    if (bytes > this.#entries.maxWeight) {
+      this.#counters.recordOversized();
+      return;
+    }
     const nowMs = this.#now();
+    const ahead = this.#refreshAhead;
     const evicted = this.#entries.set(key, {
-      value: fetched.value,
+      request,
+      versionId: fetched.versionId,
       body: fetched.body,
+      bytes,
       freshSinceMs: nowMs,
       expiresAtMs: nowMs + this.#ttlMs,
+      refreshAtMs: ahead === undefined
+        ? Number.POSITIVE_INFINITY
+        : refreshPointMs(nowMs, this.#ttlMs, ahead),
+      isRead: false,
     });
     this.#counters.recordEvictions(evicted);
   }
 
-  #restartTtl(key: string, entry: Entry): void {
+  /** Stores a renewal's answer, unless a refreshNow stored a newer value meanwhile. */
+  #replace(key: string, entry: Entry, fetched: Fetched): void {
     const current = this.#entries.peek(key);
-    // A refreshNow stored a newer value meanwhile: keep that one.
     if (current !== undefined && current !== entry) return;
-    this.#store(key, entry);
-  }
-}
-
-function validateOptions(options: SecretCacheOptions): void {
-  const { ttlSeconds, cacheSize, ignoreTransientErrors, now } = options;
-  if (
-    typeof ttlSeconds !== "number" || !(ttlSeconds >= 0) ||
-    !Number.isFinite(ttlSeconds)
-  ) {
-    throw new RangeError(
-      `Cache TTL must be a non-negative number of seconds, got ${ttlSeconds}`,
-    );
-  }
-  if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) {
-    throw new RangeError(
-      `Cache size must be a non-negative integer, got ${cacheSize}`,
-    );
-  }
-  if (typeof ignoreTransientErrors !== "boolean") {
-    throw new TypeError("Cache option ignoreTransientErrors must be a boolean");
-  }
-  if (now !== undefined && typeof now !== "function") {
-    throw new TypeError("Cache option now must be a function");
+    this.#store(key, entry.request, fetched);
   }
 }
 
@@ -296,6 +395,10 @@ function cacheKey(request: SecretRequest): string {
     request.versionId ?? null,
     request.versionStage ?? null,
   ]);
+}
+
+function byteLength(text: string): number {
+  return encoder.encode(text).byteLength;
 }
 
 function asUpstreamError(error: unknown): UpstreamError {

@@ -1,6 +1,7 @@
 /**
  * The cache's counters, for logs and metrics: one count per request outcome,
- * plus errors, coalesced requests and evictions.
+ * plus errors, coalesced requests, evictions, oversized values and
+ * background (refresh-ahead) renewals.
  *
  * @module
  */
@@ -35,16 +36,27 @@ export interface CacheStats {
   readonly errors: number;
   /** Requests that shared another request's upstream call (also counted by outcome or error). */
   readonly coalesced: number;
-  /** Entries evicted to respect the size bound. */
+  /** Entries evicted to respect the entry or byte bound. */
   readonly evictions: number;
+  /** Values served but not stored because they alone exceed the byte bound. */
+  readonly oversized: number;
+  /** Background renewals started ahead of expiry (not requests). */
+  readonly refreshAheads: number;
+  /** Background renewals that failed (the entry then expires as usual, or is dropped). */
+  readonly refreshAheadFailures: number;
   /** Entries held now. */
   readonly entries: number;
+  /** Bytes held now: the response bodies and keys, UTF-8. */
+  readonly bytes: number;
   /** Upstream calls in flight now, at most one per key. */
   readonly inFlight: number;
 }
 
+/** The current levels that a snapshot reports next to the counters. */
+export type CacheGauges = Pick<CacheStats, "entries" | "bytes" | "inFlight">;
+
 type Counters = {
-  -readonly [K in Exclude<keyof CacheStats, "entries" | "inFlight">]: number;
+  -readonly [K in Exclude<keyof CacheStats, keyof CacheGauges>]: number;
 };
 
 const OUTCOME_COUNTERS: Readonly<Record<CacheOutcome, keyof Counters>> = {
@@ -70,6 +82,9 @@ export class CacheCounters {
     errors: 0,
     coalesced: 0,
     evictions: 0,
+    oversized: 0,
+    refreshAheads: 0,
+    refreshAheadFailures: 0,
   };
 
   /** Counts a request answered with `outcome`. */
@@ -92,8 +107,28 @@ export class CacheCounters {
     this.#counts.evictions += count;
   }
 
-  /** A plain snapshot, with the current entry and in-flight counts. */
-  snapshot(entries: number, inFlight: number): CacheStats {
-    return { ...this.#counts, entries, inFlight };
+  /** Counts a value served but too big to store. */
+  recordOversized(): void {
+    this.#counts.oversized++;
+  }
+
+  /** Counts a background renewal started. */
+  recordRefreshAhead(): void {
+    this.#counts.refreshAheads++;
+  }
+
+  /** Counts a background renewal that failed. */
+  recordRefreshAheadFailure(): void {
+    this.#counts.refreshAheadFailures++;
+  }
+
+  /** A plain snapshot of the counters, with the current levels. */
+  snapshot(gauges: CacheGauges): CacheStats {
+    return {
+      ...this.#counts,
+      entries: gauges.entries,
+      bytes: gauges.bytes,
+      inFlight: gauges.inFlight,
+    };
   }
 }

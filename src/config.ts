@@ -42,6 +42,14 @@ export interface Config {
   readonly credentialsFilePath: string | undefined;
   /** Per attempt on Secrets Manager and STS; past it the answer is 504. */
   readonly upstreamTimeoutMs: number;
+  /** Renew entries being read in the background before they expire. */
+  readonly refreshAhead: boolean;
+  /** The earliest background renewal point, in percent of the TTL (jittered up to halfway to expiry). */
+  readonly refreshAheadPercent: number;
+  /** The most bytes of cached responses (bodies and keys, UTF-8); LRU entries are evicted beyond it. */
+  readonly cacheMaxBytes: number;
+  /** Secret names or ARNs fetched into the cache at start-up, in the background. */
+  readonly warmUpSecrets: readonly string[];
 }
 
 /** The settings used when there is no configuration file. */
@@ -67,6 +75,10 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   validateCredentials: true,
   credentialsFilePath: undefined,
   upstreamTimeoutMs: 5000,
+  refreshAhead: true,
+  refreshAheadPercent: 80,
+  cacheMaxBytes: 64 * 1024 * 1024,
+  warmUpSecrets: Object.freeze([]),
 });
 
 /** A configuration file that cannot be used; `message` is the line to print. */
@@ -157,6 +169,29 @@ function stringList(
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // What Deno.env.get accepts as a name.
 const ENV_NAME = /^[^=\0]+$/;
+
+// A secret name or ARN as Secrets Manager takes it: no spaces or control characters.
+const SECRET_ID = /^[^\s\p{Cc}]{1,2048}$/u;
+const MAX_WARM_UP_SECRETS = 1000;
+
+function secretIdList(
+  itemMessage: string,
+  tooLongMessage: string,
+): ValueParser<readonly string[]> {
+  return (raw) => {
+    if (!Array.isArray(raw)) return { problem: itemMessage };
+    const items: string[] = [];
+    for (const item of raw) {
+      if (typeof item !== "string" || !SECRET_ID.test(item)) {
+        return { problem: itemMessage };
+      }
+      // Listed twice is fetched once.
+      if (!items.includes(item)) items.push(item);
+    }
+    if (items.length > MAX_WARM_UP_SECRETS) return { problem: tooLongMessage };
+    return { value: Object.freeze(items) };
+  };
+}
 
 function pathPrefix(message: string): ValueParser<string> {
   return (raw) =>
@@ -268,6 +303,33 @@ const CONFIG_KEYS: readonly AnyKeyDescriptor[] = Object.freeze(
         100,
         60000,
         "The upstream timeout specified in the configuration file isn't valid. The upstream timeout in milliseconds must be in the range 100 to 60000.",
+      ),
+    },
+    { key: "refresh_ahead", field: "refreshAhead", parse: boolean },
+    {
+      key: "refresh_ahead_percent",
+      field: "refreshAheadPercent",
+      parse: integerIn(
+        50,
+        95,
+        "The refresh-ahead percentage specified in the configuration file isn't valid. The refresh-ahead percentage must be in the range 50 to 95.",
+      ),
+    },
+    {
+      key: "cache_max_bytes",
+      field: "cacheMaxBytes",
+      parse: integerIn(
+        65536,
+        1073741824,
+        "The maximum cache size in bytes specified in the configuration file isn't valid. The maximum cache size in bytes must be in the range 65536 to 1073741824.",
+      ),
+    },
+    {
+      key: "warm_up_secrets",
+      field: "warmUpSecrets",
+      parse: secretIdList(
+        'The list of warm-up secrets in the configuration file must be a list of secret names or ARNs, such as ["prod/db"].',
+        "The list of warm-up secrets in the configuration file can't hold more than 1000 secrets.",
       ),
     },
   ] satisfies AnyKeyDescriptor[],

@@ -18,26 +18,38 @@ Deno.test("each outcome is counted under its own name", () => {
   counters.recordCoalesced();
   counters.recordEvictions(3);
   counters.recordEvictions(0);
-  assert.deepEqual(counters.snapshot(7, 2), {
-    hits: 2,
-    misses: 1,
-    renewals: 1,
-    refetches: 1,
-    staleServes: 1,
-    refreshes: 1,
-    uncached: 1,
-    errors: 1,
-    coalesced: 1,
-    evictions: 3,
-    entries: 7,
-    inFlight: 2,
-  });
+  counters.recordOversized();
+  counters.recordRefreshAhead();
+  counters.recordRefreshAhead();
+  counters.recordRefreshAheadFailure();
+  assert.deepEqual(
+    counters.snapshot({ entries: 7, bytes: 4_096, inFlight: 2 }),
+    {
+      hits: 2,
+      misses: 1,
+      renewals: 1,
+      refetches: 1,
+      staleServes: 1,
+      refreshes: 1,
+      uncached: 1,
+      errors: 1,
+      coalesced: 1,
+      evictions: 3,
+      oversized: 1,
+      refreshAheads: 2,
+      refreshAheadFailures: 1,
+      entries: 7,
+      bytes: 4_096,
+      inFlight: 2,
+    },
+  );
 });
 
 Deno.test("a snapshot is a copy: later counts do not change it", () => {
   const counters = new CacheCounters();
-  const before = counters.snapshot(0, 0);
+  const gauges = { entries: 0, bytes: 0, inFlight: 0 };
+  const before = counters.snapshot(gauges);
   counters.recordOutcome("hit");
   assert.equal(before.hits, 0);
-  assert.equal(counters.snapshot(0, 0).hits, 1);
+  assert.equal(counters.snapshot(gauges).hits, 1);
 });

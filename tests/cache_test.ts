@@ -569,9 +569,14 @@ Deno.test("stats count each outcome as plain numbers", async () => {
     errors: 0,
     coalesced: 0,
     evictions: 0,
+    oversized: 0,
+    refreshAheads: 0,
+    refreshAheadFailures: 0,
     entries: 1,
+    bytes: cache.stats().bytes,
     inFlight: 0,
   });
+  assert.ok(cache.stats().bytes > 0);
 });
 
 Deno.test("bad options are refused with a RangeError or TypeError", () => {
@@ -606,4 +611,154 @@ Deno.test("bad options are refused with a RangeError or TypeError", () => {
       new SecretCache(source, { ...base, now: 5 as unknown as () => number }),
     TypeError,
   );
+  for (const maxBytes of [-1, Number.NaN, "1" as unknown as number]) {
+    assert.throws(
+      () => new SecretCache(source, { ...base, maxBytes }),
+      RangeError,
+    );
+  }
+});
+
+// Coalescing beyond GetSecretValue misses.
+
+Deno.test("a refreshNow burst shares one failing GetSecretValue: every waiter gets the error, nothing is cached", async () => {
+  const { source, cache } = setup();
+  source.put("db", "one");
+  const release = source.hold("getSecretValue");
+  source.failWith("getSecretValue", CONNECTION);
+  const burst = Array.from(
+    { length: 25 },
+    () => cache.get({ secretId: "db", refreshNow: true }),
+  );
+  release();
+  for (const outcome of await Promise.allSettled(burst)) {
+    assert.equal(outcome.status, "rejected");
+    assert.deepEqual(outcome.reason.failure, CONNECTION);
+  }
+  assert.equal(source.calls.getSecretValue, 1);
+  assert.equal(cache.size, 0);
+  source.failWith("getSecretValue", undefined);
+  assert.equal((await cache.get({ secretId: "db" })).outcome, "miss");
+  assert.equal(source.calls.getSecretValue, 2);
+});
+
+Deno.test("a shared DescribeSecret error reaches every renewer and is not cached", async () => {
+  const { source, cache, advance } = setup({ ignoreTransientErrors: false });
+  source.put("db", "one");
+  await cache.get({ secretId: "db" });
+  advance(TTL_MS);
+  const release = source.hold("describeSecret");
+  source.failWith("describeSecret", TIMEOUT);
+  const pending = Array.from(
+    { length: 20 },
+    () => cache.get({ secretId: "db" }),
+  );
+  release();
+  for (const outcome of await Promise.allSettled(pending)) {
+    assert.equal(outcome.status, "rejected");
+    assert.deepEqual(outcome.reason.failure, TIMEOUT);
+  }
+  assert.deepEqual(source.calls, { getSecretValue: 1, describeSecret: 1 });
+  source.failWith("describeSecret", undefined);
+  assert.equal((await cache.get({ secretId: "db" })).outcome, "renewed");
+  assert.equal(source.calls.describeSecret, 2);
+});
+
+Deno.test("expired keys of one secret (name, stage, version) share one DescribeSecret", async () => {
+  const { source, cache, advance } = setup();
+  const versionId = source.put("db", "one");
+  const lookups = [
+    { secretId: "db" },
+    { secretId: "db", versionStage: "AWSCURRENT" },
+    { secretId: "db", versionId },
+  ];
+  for (const lookup of lookups) await cache.get(lookup);
+  advance(TTL_MS);
+  const release = source.hold("describeSecret");
+  const pending = lookups.map((lookup) => cache.get(lookup));
+  assert.equal(cache.stats().inFlight, 3);
+  release();
+  const results = await Promise.all(pending);
+  assert.ok(results.every(({ outcome }) => outcome === "renewed"));
+  assert.deepEqual(source.calls, { getSecretValue: 3, describeSecret: 1 });
+});
+
+// The byte bound.
+
+/** The bytes one entry with a one-letter name and `size` ASCII characters weighs. */
+async function entryBytes(size: number): Promise<number> {
+  const { source, cache } = setup();
+  source.put("p", "x".repeat(size));
+  await cache.get({ secretId: "p" });
+  return cache.stats().bytes;
+}
+
+Deno.test("the byte bound evicts least recently used entries until the total fits", async () => {
+  const perEntry = await entryBytes(1_000);
+  const { source, cache } = setup({ maxBytes: perEntry * 3 });
+  for (const name of ["a", "b", "c", "d"]) {
+    source.put(name, name.repeat(1_000).slice(0, 1_000));
+  }
+  await cache.get({ secretId: "a" });
+  await cache.get({ secretId: "b" });
+  await cache.get({ secretId: "c" });
+  assert.equal(cache.stats().bytes, perEntry * 3);
+  assert.equal((await cache.get({ secretId: "a" })).outcome, "hit");
+  await cache.get({ secretId: "d" });
+  assert.equal(cache.size, 3);
+  assert.equal(cache.stats().bytes, perEntry * 3);
+  assert.equal(cache.stats().evictions, 1);
+  assert.equal((await cache.get({ secretId: "a" })).outcome, "hit");
+  assert.equal((await cache.get({ secretId: "b" })).outcome, "miss");
+});
+
+Deno.test("a value bigger than the byte bound is served but not cached, and drops the key's older value", async () => {
+  const { source, cache } = setup({ maxBytes: 2_000 });
+  source.put("db", "small");
+  await cache.get({ secretId: "db" });
+  assert.equal(cache.size, 1);
+  source.put("db", "L".repeat(5_000));
+  const big = await cache.get({ secretId: "db", refreshNow: true });
+  assert.equal(secretString(big).length, 5_000);
+  assert.equal(cache.size, 0);
+  assert.equal(cache.stats().bytes, 0);
+  const again = await cache.get({ secretId: "db" });
+  assert.equal(again.outcome, "miss");
+  assert.equal(secretString(again).length, 5_000);
+  assert.equal(source.calls.getSecretValue, 3);
+  assert.equal(cache.stats().oversized, 2);
+});
+
+Deno.test("bytes are counted as UTF-8: a two-byte character weighs two", async () => {
+  const { source, cache } = setup();
+  source.put("s1", "e".repeat(1_000));
+  source.put("s2", "é".repeat(1_000));
+  await cache.get({ secretId: "s1" });
+  const asciiBytes = cache.stats().bytes;
+  await cache.get({ secretId: "s2" });
+  // Same name and version id lengths: only the value's encoding differs.
+  assert.equal(cache.stats().bytes - asciiBytes, asciiBytes + 1_000);
+});
+
+Deno.test("the entry and byte bounds hold under churn of 5k keys with values of mixed sizes", async () => {
+  const maxBytes = 64 * 1024;
+  const { source, cache } = setup({ cacheSize: 50, maxBytes });
+  let seed = 1;
+  const nextSize = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return 1 + (seed % 8_000);
+  };
+  for (let i = 0; i < 5_000; i++) {
+    source.put(`secret-${i}`, "v".repeat(nextSize()));
+    await cache.get({ secretId: `secret-${i}` });
+    const stats = cache.stats();
+    assert.ok(stats.entries <= 50);
+    assert.ok(stats.bytes <= maxBytes);
+    // The newest value always fits on its own, so it is always kept.
+    assert.equal((await cache.get({ secretId: `secret-${i}` })).outcome, "hit");
+  }
+  const stats = cache.stats();
+  assert.ok(stats.evictions >= 4_950);
+  assert.equal(stats.inFlight, 0);
+  assert.equal(stats.oversized, 0);
 });

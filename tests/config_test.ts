@@ -26,6 +26,14 @@ const MESSAGES = {
     "The path prefix specified in the configuration file must begin with /.",
   upstream_timeout_ms:
     "The upstream timeout specified in the configuration file isn't valid. The upstream timeout in milliseconds must be in the range 100 to 60000.",
+  refresh_ahead_percent:
+    "The refresh-ahead percentage specified in the configuration file isn't valid. The refresh-ahead percentage must be in the range 50 to 95.",
+  cache_max_bytes:
+    "The maximum cache size in bytes specified in the configuration file isn't valid. The maximum cache size in bytes must be in the range 65536 to 1073741824.",
+  warm_up_secrets:
+    'The list of warm-up secrets in the configuration file must be a list of secret names or ARNs, such as ["prod/db"].',
+  warm_up_secrets_too_long:
+    "The list of warm-up secrets in the configuration file can't hold more than 1000 secrets.",
 } as const;
 
 function assertConfigError(text: string, message: string): void {
@@ -72,6 +80,10 @@ Deno.test("defaults match the contract table", () => {
     validateCredentials: true,
     credentialsFilePath: undefined,
     upstreamTimeoutMs: 5000,
+    refreshAhead: true,
+    refreshAheadPercent: 80,
+    cacheMaxBytes: 67108864,
+    warmUpSecrets: [],
   };
   assert.deepEqual(DEFAULT_CONFIG, expected);
 });
@@ -110,6 +122,18 @@ const RANGES = [
     field: "upstreamTimeoutMs",
     low: 100,
     high: 60000,
+  },
+  {
+    key: "refresh_ahead_percent",
+    field: "refreshAheadPercent",
+    low: 50,
+    high: 95,
+  },
+  {
+    key: "cache_max_bytes",
+    field: "cacheMaxBytes",
+    low: 65536,
+    high: 1073741824,
   },
 ] as const;
 
@@ -193,6 +217,7 @@ const BOOLEANS = [
   { key: "log_to_file", field: "logToFile" },
   { key: "ignore_transient_errors", field: "ignoreTransientErrors" },
   { key: "validate_credentials", field: "validateCredentials" },
+  { key: "refresh_ahead", field: "refreshAhead" },
 ] as const;
 
 for (const { key, field } of BOOLEANS) {
@@ -279,8 +304,55 @@ Deno.test("credentials_file_path is a non-empty string", () => {
   }
 });
 
+Deno.test("warm_up_secrets takes a list of secret names or ARNs, possibly empty, duplicates once", () => {
+  const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf";
+  assert.deepEqual(
+    parseConfig(`warm_up_secrets = ["prod/db", "${arn}", "prod/db"]`)
+      .warmUpSecrets,
+    ["prod/db", arn],
+  );
+  const empty = parseConfig("warm_up_secrets = []").warmUpSecrets;
+  assert.deepEqual(empty, []);
+  assert.ok(
+    Object.isFrozen(parseConfig('warm_up_secrets = ["a"]').warmUpSecrets),
+  );
+  for (
+    const value of [
+      '"prod/db"',
+      "[1]",
+      '[""]',
+      '["prod db"]',
+      '["prod/db\\n"]',
+      '["tab\\there"]',
+      `["${"x".repeat(2049)}"]`,
+      '["a", ["b"]]',
+      "true",
+      "{ a = 1 }",
+    ]
+  ) {
+    assertConfigError(`warm_up_secrets = ${value}`, MESSAGES.warm_up_secrets);
+  }
+  assert.deepEqual(
+    parseConfig(`warm_up_secrets = ["${"x".repeat(2048)}"]`).warmUpSecrets,
+    ["x".repeat(2048)],
+  );
+});
+
+Deno.test("warm_up_secrets holds at most 1000 distinct secrets", () => {
+  const ids = (count: number) =>
+    JSON.stringify(Array.from({ length: count }, (_, i) => `secret-${i}`));
+  assert.equal(
+    parseConfig(`warm_up_secrets = ${ids(1000)}`).warmUpSecrets.length,
+    1000,
+  );
+  assertConfigError(
+    `warm_up_secrets = ${ids(1001)}`,
+    MESSAGES.warm_up_secrets_too_long,
+  );
+});
+
 const VALID_KEYS =
-  "The valid keys are log_level, log_to_file, http_port, region, ttl_seconds, cache_size, ssrf_headers, ssrf_env_variables, path_prefix, max_conn, ignore_transient_errors, validate_credentials, credentials_file_path, upstream_timeout_ms.";
+  "The valid keys are log_level, log_to_file, http_port, region, ttl_seconds, cache_size, ssrf_headers, ssrf_env_variables, path_prefix, max_conn, ignore_transient_errors, validate_credentials, credentials_file_path, upstream_timeout_ms, refresh_ahead, refresh_ahead_percent, cache_max_bytes, warm_up_secrets.";
 
 Deno.test("an unknown key is an error naming it", () => {
   assertConfigError(
@@ -391,6 +463,10 @@ ignore_transient_errors = false
 validate_credentials = false
 credentials_file_path = "/etc/aws/creds"
 upstream_timeout_ms = "250"
+refresh_ahead = false
+refresh_ahead_percent = 90
+cache_max_bytes = "1048576"
+warm_up_secrets = ["prod/db"]
 `);
   assert.deepEqual(config, {
     logLevel: "DEBUG",
@@ -407,6 +483,10 @@ upstream_timeout_ms = "250"
     validateCredentials: false,
     credentialsFilePath: "/etc/aws/creds",
     upstreamTimeoutMs: 250,
+    refreshAhead: false,
+    refreshAheadPercent: 90,
+    cacheMaxBytes: 1048576,
+    warmUpSecrets: ["prod/db"],
   });
 });
 

@@ -79,3 +79,106 @@ Deno.test("a capacity that is negative or not an integer is refused with a Range
     assert.throws(() => new LruMap(capacity), RangeError);
   }
 });
+
+function weighed(
+  maxWeight: number,
+  evicted: string[] = [],
+): LruMap<string, string> {
+  return new LruMap<string, string>(100, {
+    maxWeight,
+    weigh: (value) => value.length,
+    onEvict: (key) => evicted.push(key),
+  });
+}
+
+Deno.test("the weight bound evicts least recently used entries until the total fits", () => {
+  const evicted: string[] = [];
+  const lru = weighed(10, evicted);
+  lru.set("a", "xxxx");
+  lru.set("b", "xxx");
+  lru.set("c", "xx");
+  assert.equal(lru.weight, 9);
+  lru.get("a");
+  assert.equal(lru.set("d", "xxxxx"), 2);
+  assert.deepEqual(evicted, ["b", "c"]);
+  assert.deepEqual([...lru.keys()], ["a", "d"]);
+  assert.equal(lru.weight, 9);
+});
+
+Deno.test("a value heavier than the whole bound is not stored and removes the key's old value", () => {
+  const evicted: string[] = [];
+  const lru = weighed(10, evicted);
+  lru.set("a", "xx");
+  lru.set("b", "xx");
+  assert.equal(lru.set("a", "x".repeat(11)), 0);
+  assert.equal(lru.has("a"), false);
+  assert.deepEqual([...lru.keys()], ["b"]);
+  assert.equal(lru.weight, 2);
+  assert.deepEqual(evicted, [], "a replaced value is not an eviction");
+  assert.equal(lru.set("c", "x".repeat(10)), 1);
+  assert.deepEqual(evicted, ["b"]);
+});
+
+Deno.test("the weight follows replace, delete and clear", () => {
+  const lru = weighed(100);
+  lru.set("a", "xxxx");
+  lru.set("a", "xx");
+  assert.equal(lru.weight, 2);
+  lru.set("b", "xxx");
+  lru.delete("a");
+  assert.equal(lru.weight, 3);
+  lru.clear();
+  assert.equal(lru.weight, 0);
+  assert.equal(lru.maxWeight, 100);
+  assert.equal(new LruMap(1).maxWeight, Number.POSITIVE_INFINITY);
+});
+
+Deno.test("onEvict hears about count evictions too, but not delete or clear", () => {
+  const evicted: [string, number][] = [];
+  const lru = new LruMap<string, number>(2, {
+    onEvict: (key, value) => evicted.push([key, value]),
+  });
+  lru.set("a", 1);
+  lru.set("b", 2);
+  lru.set("c", 3);
+  lru.delete("b");
+  lru.clear();
+  assert.deepEqual(evicted, [["a", 1]]);
+});
+
+Deno.test("both bounds hold under churn of entries with random weights", () => {
+  const lru = new LruMap<number, number>(40, {
+    maxWeight: 1_000,
+    weigh: (value) => value,
+  });
+  let seed = 3;
+  for (let i = 0; i < 10_000; i++) {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    lru.set(i, seed % 200);
+    assert.ok(lru.size <= 40);
+    assert.ok(lru.weight <= 1_000);
+    if (i % 500 === 0) {
+      let total = 0;
+      for (const key of lru.keys()) total += lru.peek(key)!;
+      assert.equal(lru.weight, total);
+    }
+  }
+});
+
+Deno.test("bad weights and options are refused", () => {
+  const lru = new LruMap<string, number>(5, { weigh: (value) => value });
+  for (const weight of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.throws(() => lru.set("a", weight), RangeError);
+  }
+  assert.equal(lru.size, 0);
+  assert.throws(() => new LruMap(5, { maxWeight: -1 }), RangeError);
+  assert.throws(() => new LruMap(5, { maxWeight: Number.NaN }), RangeError);
+  assert.throws(
+    () => new LruMap(5, { weigh: 3 as unknown as () => number }),
+    TypeError,
+  );
+  assert.throws(
+    () => new LruMap(5, { onEvict: "x" as unknown as () => void }),
+    TypeError,
+  );
+});
