@@ -57,6 +57,8 @@ export function parseCredentialsFile(
 export interface CredentialsFileLog {
   info(message: string): void;
   warn(message: string): void;
+  /** When present, told each secret read from the file, so no line can hold it. */
+  addRedaction?(value: string): void;
 }
 
 /** The file system calls the provider makes, replaceable in tests. */
@@ -86,10 +88,13 @@ export class CredentialsFileError extends Error {
 /** The SDK asks again when credentials expire within five minutes; this makes it ask every call. */
 const ASK_AGAIN_MS = 60_000;
 
+/** Far above any real credentials file; a bigger one is not read into memory. */
+export const MAX_CREDENTIALS_FILE_BYTES = 1024 * 1024;
+
 /**
  * A credential provider for the SDK: stats the file on each call, re-reads it
- * when its size, time or inode changed, warns when its mode is wider than
- * 0600, and keeps serving the last good credentials through any problem.
+ * when its size, times, mode or inode changed, warns when its mode is wider
+ * than 0600, and keeps serving the last good credentials through any problem.
  */
 export function createCredentialsFileProvider(
   path: string,
@@ -117,9 +122,32 @@ export function createCredentialsFileProvider(
       report(fileProblem(error));
       return;
     }
-    const signature = `${info.ino}:${info.size}:${info.mtime?.getTime()}`;
+    // ctime and mode too: a chmod, or a rewrite that kept size and mtime
+    // (`cp -p`, a coarse clock), changes nothing else.
+    const signature = [
+      info.ino,
+      info.size,
+      info.mtime?.getTime(),
+      info.ctime?.getTime(),
+      info.mode,
+    ].join(":");
     if (signature === seen) return;
     seen = signature;
+    // A directory, FIFO or device: reading a FIFO would block every request.
+    if (!info.isFile) {
+      report(
+        info.isDirectory
+          ? "it is a directory, not a file"
+          : "it is not a regular file",
+      );
+      return;
+    }
+    if (info.size > MAX_CREDENTIALS_FILE_BYTES) {
+      report(
+        `it is larger than ${MAX_CREDENTIALS_FILE_BYTES} bytes (${info.size})`,
+      );
+      return;
+    }
     if (info.mode !== null && (info.mode & 0o077) !== 0) {
       options.log.warn(
         `Credentials file ${path} has mode 0${
@@ -139,6 +167,10 @@ export function createCredentialsFileProvider(
     if (!parsed.ok) {
       report(parsed.problem);
       return;
+    }
+    const { secretAccessKey, sessionToken } = parsed.credentials;
+    for (const secret of [secretAccessKey, sessionToken]) {
+      if (secret !== undefined) options.log.addRedaction?.(secret);
     }
     if (lastGood !== undefined) {
       options.log.info(`Credentials file ${path} reloaded`);
@@ -162,6 +194,9 @@ function fileProblem(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "the file does not exist";
   if (error instanceof Deno.errors.PermissionDenied) {
     return "the file cannot be read (permission denied)";
+  }
+  if (error instanceof Deno.errors.IsADirectory) {
+    return "it is a directory, not a file";
   }
   if (error instanceof Deno.errors.NotCapable) {
     return 'the sandbox does not grant reading it (add it to "read" in the "agent" permission set in deno.json)';

@@ -26,6 +26,10 @@ export interface ResolveTokenOptions {
 }
 
 const FILE_PREFIX = "file://";
+// Characters a header value cannot hold (RFC 9110 field-value: no CTL but HTAB):
+// a token holding one would start an agent no client can call.
+// deno-lint-ignore no-control-regex
+const HEADER_UNSAFE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /**
  * The SSRF token from the first variable of `envNames` that is set. A value
@@ -56,6 +60,11 @@ export function resolveToken(
     const token = value.trim();
     if (token === "") {
       throw new TokenError(`The SSRF token variable ${name} is set but empty`);
+    }
+    if (HEADER_UNSAFE.test(token)) {
+      throw new TokenError(
+        `The SSRF token variable ${name} holds control characters, which no HTTP header can carry`,
+      );
     }
     return token;
   }
@@ -113,6 +122,11 @@ function readTokenFile(
   if (token === "") {
     throw new TokenError(
       `The SSRF token file ${path} named by ${name} is empty`,
+    );
+  }
+  if (HEADER_UNSAFE.test(token)) {
+    throw new TokenError(
+      `The SSRF token file ${path} named by ${name} holds control characters (a binary file?), which no HTTP header can carry`,
     );
   }
   return token;

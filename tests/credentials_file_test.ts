@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   createCredentialsFileProvider,
   type CredentialsFileSystem,
+  MAX_CREDENTIALS_FILE_BYTES,
   parseCredentialsFile,
 } from "../src/credentials_file.ts";
 
@@ -56,6 +57,7 @@ function memoryFile() {
     ino: 1,
     mtime: 1,
     unreadable: false,
+    isFile: true,
     reads: 0,
   };
   const fs: CredentialsFileSystem = {
@@ -64,6 +66,8 @@ function memoryFile() {
         return Promise.reject(new Deno.errors.NotFound("gone"));
       }
       return Promise.resolve({
+        isFile: state.isFile,
+        isDirectory: false,
         ino: state.ino,
         size: state.text.length,
         mtime: new Date(state.mtime),
@@ -188,4 +192,51 @@ Deno.test("provider works on a real file replaced by atomic rename", async () =>
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("provider warns when a chmod alone widens the mode", async () => {
+  const file = memoryFile();
+  const { log, warnings } = recordingLog();
+  file.write(creds("ONE"));
+  const provide = createCredentialsFileProvider("/c", { fs: file.fs, log });
+  await provide();
+  file.state.mode = 0o640;
+  assert.equal((await provide()).accessKeyId, "ONE");
+  assert.deepEqual(warnings, [
+    "Credentials file /c has mode 0640; restrict it to 0600",
+  ]);
+});
+
+Deno.test("provider never reads a directory, FIFO or oversized file, and keeps the last good credentials", async () => {
+  const file = memoryFile();
+  const { log, warnings } = recordingLog();
+  file.write(creds("GOOD"));
+  const provide = createCredentialsFileProvider("/c", { fs: file.fs, log });
+  await provide();
+  file.state.isFile = false;
+  file.write(creds("FIFO"));
+  assert.equal((await provide()).accessKeyId, "GOOD");
+  file.state.isFile = true;
+  file.write(`${creds("HUGE")}${"#".repeat(MAX_CREDENTIALS_FILE_BYTES)}`);
+  assert.equal((await provide()).accessKeyId, "GOOD");
+  assert.equal(file.state.reads, 1);
+  assert.deepEqual(warnings, [
+    "Credentials file /c: it is not a regular file",
+    `Credentials file /c: it is larger than ${MAX_CREDENTIALS_FILE_BYTES} bytes (${
+      creds("HUGE").length + MAX_CREDENTIALS_FILE_BYTES
+    })`,
+  ]);
+});
+
+Deno.test("provider hands each secret it reads to the log's redaction", async () => {
+  const file = memoryFile();
+  const redacted: string[] = [];
+  const { log } = recordingLog();
+  file.write(`${creds("ONE")}aws_session_token = token-ONE\n`);
+  const provide = createCredentialsFileProvider("/c", {
+    fs: file.fs,
+    log: { ...log, addRedaction: (value) => redacted.push(value) },
+  });
+  await provide();
+  assert.deepEqual(redacted, ["s-ONE", "token-ONE"]);
 });

@@ -27,12 +27,14 @@ export interface FolderLaunch {
   readonly config?: string;
   /** Added to (or, when undefined, removed from) the default environment. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Replaces `--config config.toml` (e.g. a config file `prepare` wrote as bytes). */
+  readonly args?: readonly string[];
 }
 
 /**
  * Copies the project into a new folder, lets `prepare` write files there and
- * say what to launch, runs the agent with `--config config.toml` until it
- * exits, then removes the folder.
+ * say what to launch, runs the agent (by default with `--config config.toml`)
+ * until it exits, then removes the folder.
  *
  * @example
  * ```ts
@@ -56,7 +58,11 @@ export async function runAgentToExitInFolder(
       `${dir}/config.toml`,
       `http_port = ${freePort()}\n${launch.config ?? ""}`,
     );
-    return await run(dir, await environment(dir, launch.env ?? {}));
+    return await run(
+      dir,
+      await environment(dir, launch.env ?? {}),
+      launch.args ?? ["--config", "config.toml"],
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -65,12 +71,13 @@ export async function runAgentToExitInFolder(
 async function run(
   dir: string,
   env: Record<string, string>,
+  args: readonly string[],
 ): Promise<AgentExit> {
   const [program, ...taskArgs] = await startTaskCommand();
   const child = new Deno.Command(
     program === "deno" ? Deno.execPath() : program,
     {
-      args: [...taskArgs, "--config", "config.toml"],
+      args: [...taskArgs, ...args],
       cwd: dir,
       clearEnv: true,
       env,
