@@ -8,6 +8,12 @@
  * So no connection lives longer than the limit plus the request it is
  * serving, and clients reconnect as they do after any keep-alive close.
  *
+ * `Deno.serve` also builds `request.url` as `http://<Host header><target>`
+ * without checking the Host: a Host holding `/`, `?` or `#` would move the
+ * path the handler routes on (and logs), and one the URL parser rejects makes
+ * `new URL(request.url)` throw. Such a request gets `400`, as RFC 9112 asks
+ * for an invalid Host, before the handler sees it.
+ *
  * @module
  */
 
@@ -44,6 +50,8 @@ export class ListenError extends Error {
 
 const LOOPBACK = "127.0.0.1";
 const MAX_CONNECTION_AGE_MS = 61_000;
+/** A DNS name or IPv4 address, or a bracketed IPv6 literal, then an optional port. */
+const PLAIN_HOST = /^(?:[A-Za-z0-9._~-]*|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?$/;
 
 /**
  * Serves on 127.0.0.1 only, in generations of at most `maxConnectionAgeMs`.
@@ -56,6 +64,7 @@ export async function listen(
 ): Promise<Listener> {
   // reusePort would let a second agent share a busy port: refuse that first.
   if (options.port !== 0) probePortFree(options.port);
+  handler = rejectingBadHost(handler);
   let current = await serveGeneration(handler, options.port);
   const { addr } = current;
   const draining = new Set<Promise<void>>();
@@ -88,6 +97,19 @@ export async function listen(
       clearInterval(timer);
       await Promise.all([current.shutdown(), ...draining]);
     },
+  };
+}
+
+/** Answers 400 to a Host header that would not stay the URL's authority. */
+function rejectingBadHost(handler: Handler): Handler {
+  return (request) => {
+    const host = request.headers.get("host");
+    if (
+      host !== null && !(PLAIN_HOST.test(host) && URL.canParse(request.url))
+    ) {
+      return Promise.resolve(new Response(null, { status: 400 }));
+    }
+    return handler(request);
   };
 }
 
