@@ -133,7 +133,10 @@ const boolean: ValueParser<boolean> = (raw, key) =>
 
 function logLevel(message: string): ValueParser<LogLevel> {
   return (raw) => {
-    const upper = typeof raw === "string" ? raw.toUpperCase() : undefined;
+    // ASCII letters only: toUpperCase maps "\u0131nfo" (dotless i) to INFO.
+    const upper = typeof raw === "string" && /^[A-Za-z]+$/.test(raw)
+      ? raw.toUpperCase()
+      : undefined;
     const level = LOG_LEVELS.find((known) => known === upper);
     return level === undefined ? { problem: message } : { value: level };
   };

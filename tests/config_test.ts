@@ -204,6 +204,7 @@ Deno.test("log_level refuses other names and types with the contract message", (
       '"WARNING"',
       '""',
       '" INFO"',
+      '"\u0131nfo"', // dotless i: toUpperCase would make it INFO
       "1",
       "true",
       '["INFO"]',
