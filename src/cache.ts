@@ -149,6 +149,21 @@ export class SecretCache {
     }
   }
 
+  /**
+   * A fresh entry's body, without waiting, counted as a hit; `undefined`
+   * when only {@linkcode get} can answer (a miss, an expired entry,
+   * `refreshNow`, caching off).
+   */
+  peek(lookup: CacheLookup): string | undefined {
+    if (!this.#isEnabled || lookup.refreshNow === true) return undefined;
+    const key = cacheKey(lookup);
+    const entry = this.#entries.peek(key);
+    if (entry === undefined || !this.#isFresh(entry)) return undefined;
+    this.#hit(key, entry);
+    this.#counters.recordOutcome("hit");
+    return entry.body;
+  }
+
   /** How many entries the cache holds. */
   get size(): number {
     return this.#entries.size;
@@ -191,11 +206,14 @@ export class SecretCache {
     }
     const entry = this.#entries.peek(key);
     if (entry !== undefined && this.#isFresh(entry)) {
-      this.#entries.get(key);
-      if (!entry.isRead) this.#noteFirstRead(key, entry);
+      this.#hit(key, entry);
       return Promise.resolve({ body: entry.body, outcome: "hit" });
     }
-    if (flight !== undefined) return this.#join(flight);
+    if (flight !== undefined) {
+      return flight.kind === "fetch" && entry !== undefined
+        ? this.#joinOrStale(flight, key, entry)
+        : this.#join(flight);
+    }
     if (entry === undefined) {
       return this.#inFlight.start(
         key,
@@ -204,6 +222,12 @@ export class SecretCache {
       );
     }
     return this.#inFlight.start(key, "renew", () => this.#renew(key, entry));
+  }
+
+  /** Marks the entry most recently used; the window's first hit schedules its renewal. */
+  #hit(key: string, entry: Entry): void {
+    this.#entries.get(key);
+    if (!entry.isRead) this.#noteFirstRead(key, entry);
   }
 
   /** The first hit in a TTL window schedules the window's one background renewal. */
@@ -246,6 +270,23 @@ export class SecretCache {
   #join(flight: Flight<CacheResult, string>): Promise<CacheResult> {
     this.#counters.recordCoalesced();
     return flight.promise;
+  }
+
+  /**
+   * Joins a refreshNow fetch on behalf of a plain request for an expired
+   * entry: the fetch's transient error must not cost that request the stale
+   * answer it would have got from its own renewal.
+   */
+  async #joinOrStale(
+    flight: Flight<CacheResult, string>,
+    key: string,
+    entry: Entry,
+  ): Promise<CacheResult> {
+    try {
+      return await this.#join(flight);
+    } catch (error) {
+      return this.#serveStale(key, entry, error as UpstreamError);
+    }
   }
 
   async #fetchAndStore(

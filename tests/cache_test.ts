@@ -85,6 +85,31 @@ Deno.test("a hit within the TTL makes no source call", async () => {
   assert.deepEqual(source.calls, { getSecretValue: 1, describeSecret: 0 });
 });
 
+Deno.test("peek answers a fresh entry at once, counted as a hit, and leaves everything else to get", async () => {
+  const { source, cache, advance } = setup();
+  source.put("db", "one");
+  assert.equal(cache.peek({ secretId: "db", refreshNow: false }), undefined);
+  const first = await cache.get({ secretId: "db" });
+  assert.equal(cache.peek({ secretId: "db", refreshNow: false }), first.body);
+  assert.equal(cache.peek({ secretId: "db", refreshNow: true }), undefined);
+  assert.equal(
+    cache.peek({ secretId: "db", versionStage: "AWSPREVIOUS" }),
+    undefined,
+    "another key",
+  );
+  assert.equal(cache.stats().hits, 1);
+  advance(TTL_MS);
+  assert.equal(cache.peek({ secretId: "db" }), undefined, "expired");
+  assert.deepEqual(source.calls, { getSecretValue: 1, describeSecret: 0 });
+});
+
+Deno.test("peek finds nothing when caching is off", async () => {
+  const { source, cache } = setup({ ttlSeconds: 0 });
+  source.put("db", "one");
+  await cache.get({ secretId: "db" });
+  assert.equal(cache.peek({ secretId: "db" }), undefined);
+});
+
 Deno.test("an expired entry still current is renewed by DescribeSecret alone, and its TTL restarts", async () => {
   const { source, cache, advance } = setup();
   source.put("db", "one");
@@ -371,6 +396,39 @@ Deno.test("refreshNow failing transiently propagates and keeps the cached entry"
   const after = await cache.get({ secretId: "db" });
   assert.equal(after.outcome, "hit");
   assert.equal(secretString(after), "one");
+});
+
+Deno.test("a plain get on an expired entry that joins a failing refreshNow is still served stale", async () => {
+  const { source, cache, advance } = setup();
+  source.put("db", "one");
+  await cache.get({ secretId: "db" });
+  advance(TTL_MS);
+  source.failWith("getSecretValue", TIMEOUT);
+  const release = source.hold("getSecretValue");
+  const refreshing = cache.get({ secretId: "db", refreshNow: true });
+  const plain = cache.get({ secretId: "db" });
+  release();
+  await rejectsWith(refreshing, TIMEOUT);
+  const stale = await plain;
+  assert.equal(stale.outcome, "stale");
+  assert.equal(secretString(stale), "one");
+  assert.deepEqual(source.calls, { getSecretValue: 2, describeSecret: 0 });
+  assert.equal((await cache.get({ secretId: "db" })).outcome, "hit");
+});
+
+Deno.test("a plain get joining a refreshNow that finds the secret deleted gets ResourceNotFound", async () => {
+  const { source, cache, advance } = setup();
+  source.put("db", "one");
+  await cache.get({ secretId: "db" });
+  advance(TTL_MS);
+  source.remove("db");
+  const release = source.hold("getSecretValue");
+  const refreshing = cache.get({ secretId: "db", refreshNow: true });
+  const plain = cache.get({ secretId: "db" });
+  release();
+  await rejectsWith(refreshing, NOT_FOUND);
+  await rejectsWith(plain, NOT_FOUND);
+  assert.equal(cache.size, 0);
 });
 
 Deno.test("200 concurrent gets for one uncached key share one GetSecretValue", async () => {
