@@ -17,8 +17,8 @@
  * @module
  */
 
-/** Serves one request; `Deno.serve` calls it. */
-export type Handler = (request: Request) => Promise<Response>;
+/** Serves one request; `Deno.serve` calls it. A plain `Response` skips a promise hop. */
+export type Handler = (request: Request) => Response | Promise<Response>;
 
 /** Where and how to listen. */
 export interface ListenOptions {

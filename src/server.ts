@@ -20,6 +20,8 @@ import { isPingPath, parseRoute, type SecretLookup } from "./request.ts";
 export interface SecretLookupService {
   /** Resolves to the response body and how the cache produced it; rejects with `UpstreamError`. */
   get(lookup: SecretLookup): Promise<{ body: string; outcome: string }>;
+  /** A body it can give at once (a fresh cache hit), else `undefined`. */
+  peek?(lookup: SecretLookup): string | undefined;
 }
 
 /** What the handler needs of the logger. */
@@ -49,29 +51,32 @@ const TEXT_HEADERS = { "content-type": "text/plain; charset=utf-8" };
  */
 export function createHandler(options: HandlerOptions): Handler {
   let inFlight = 0;
-  return async (request) => {
+  return (request) => {
     const url = new URL(request.url);
     const isPing = isPingPath(url.pathname);
     const limit = options.maxConn + (isPing ? PING_EXTRA_SLOTS : 0);
     if (inFlight >= limit) {
       return logged(options.log, request, url, reject(rejection.tooMany()));
     }
-    inFlight++;
-    try {
-      const response = await answer(options, request, url, isPing);
-      return logged(options.log, request, url, response);
-    } finally {
-      inFlight--;
+    const answered = answer(options, request, url, isPing);
+    // Answered at once (a rejection, /ping, a cache hit): it held no slot,
+    // and Deno.serve sends a plain Response without another turn.
+    if (answered instanceof Response) {
+      return logged(options.log, request, url, answered);
     }
+    inFlight++;
+    return answered.then(
+      (response) => logged(options.log, request, url, response),
+    ).finally(() => inFlight--);
   };
 }
 
-async function answer(
+function answer(
   options: HandlerOptions,
   request: Request,
   url: URL,
   isPing: boolean,
-): Promise<Response> {
+): Response | Promise<Response> {
   if (!isPing) {
     if (request.headers.has("x-forwarded-for")) {
       return reject(rejection.forwarded());
@@ -86,8 +91,18 @@ async function answer(
   if (parsed.route.kind === "ping") {
     return new Response("healthy", { headers: TEXT_HEADERS });
   }
+  const hit = options.secrets.peek?.(parsed.route.lookup);
+  if (hit !== undefined) return new Response(hit, { headers: JSON_HEADERS });
+  return fetched(options, parsed.route.lookup);
+}
+
+/** A secret the cache must fetch or renew first. */
+async function fetched(
+  options: HandlerOptions,
+  lookup: SecretLookup,
+): Promise<Response> {
   try {
-    const { body } = await options.secrets.get(parsed.route.lookup);
+    const { body } = await options.secrets.get(lookup);
     return new Response(body, { headers: JSON_HEADERS });
   } catch (error) {
     return failed(options.log, error);

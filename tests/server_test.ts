@@ -36,8 +36,8 @@ function harness(
     ...overrides,
   });
   return {
-    handle: (path, init) =>
-      handler(new Request(`http://127.0.0.1:2773${path}`, init)),
+    handle: async (path, init) =>
+      await handler(new Request(`http://127.0.0.1:2773${path}`, init)),
     lookups,
     logLines,
   };
@@ -51,6 +51,31 @@ async function expectText(response: Response, status: number, body: string) {
   assert.equal(response.status, status);
   assert.equal(await response.text(), body);
 }
+
+Deno.test("a hit the service can give at once is a plain Response, without a lookup", async () => {
+  const lookups: SecretLookup[] = [];
+  const handler = createHandler({
+    pathPrefix: "/v1/",
+    maxConn: 1,
+    isAuthorized: () => true,
+    secrets: {
+      peek: (lookup) =>
+        lookup.secretId === "warm" ? '{"Name":"warm"}' : undefined,
+      get: (lookup) => {
+        lookups.push(lookup);
+        return Promise.resolve({ body: '{"Name":"cold"}', outcome: "miss" });
+      },
+    },
+    log: { info() {}, error() {} },
+  });
+  const hit = handler(new Request("http://127.0.0.1:2773/v1/warm"));
+  assert.ok(hit instanceof Response);
+  assert.equal(await hit.text(), '{"Name":"warm"}');
+  const miss = handler(new Request("http://127.0.0.1:2773/v1/cold"));
+  assert.ok(miss instanceof Promise);
+  assert.equal(await (await miss).text(), '{"Name":"cold"}');
+  assert.equal(lookups.length, 1);
+});
 
 Deno.test("ping answers healthy without a token", async () => {
   const { handle } = harness();
