@@ -14,9 +14,10 @@
  *   escaping is one-way (a backslash is kept as is): it is for reading, not
  *   for parsing back.
  *
- * The file logger writes synchronously (see `rotating_file.ts` for rotation
- * and gzip archives); a write failure is reported once on stderr and never
- * thrown to the caller.
+ * The file logger writes the lines of one event-loop turn together at the
+ * next microtask checkpoint, synchronously (see `rotating_file.ts` for
+ * rotation and gzip archives); a write failure is reported once on stderr
+ * and never thrown to the caller.
  *
  * @module
  */
@@ -141,7 +142,7 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
   }
   const encoder = new TextEncoder();
   let droppedLines = 0;
-  const emit = (_level: MessageLevel, line: string) => {
+  const writeChunk = (text: string, lines: number) => {
     if (droppedLines > 0) {
       const notice = formatLine(
         now(),
@@ -149,14 +150,63 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
         `${droppedLines} log lines were lost while the log file could not be written`,
       );
       if (!file.write(encoder.encode(`${notice}\n`))) {
-        droppedLines += 1;
+        droppedLines += lines;
         return;
       }
       droppedLines = 0;
     }
-    if (!file.write(encoder.encode(`${line}\n`))) droppedLines += 1;
+    if (!file.write(encoder.encode(text))) droppedLines += lines;
   };
-  return levelLogger(level, options.redactions, now, emit, () => file.close());
+  const batch = new LineBatch(maxBytes, writeChunk);
+  return levelLogger(level, options.redactions, now, (_level, line) => {
+    batch.add(line);
+  }, () => {
+    batch.flush();
+    return file.close();
+  });
+}
+
+/**
+ * Collects the lines logged in one turn of the event loop and writes them
+ * with one `write(2)` per `maxBytes` chunk at the next microtask checkpoint,
+ * before the event loop runs anything else: only a process killed within
+ * that turn loses its lines, and a busy agent makes a fraction of the calls.
+ */
+class LineBatch {
+  readonly #maxBytes: number;
+  readonly #write: (text: string, lines: number) => void;
+  #lines: string[] = [];
+
+  constructor(maxBytes: number, write: (text: string, lines: number) => void) {
+    this.#maxBytes = maxBytes;
+    this.#write = write;
+  }
+
+  add(line: string): void {
+    if (this.#lines.length === 0) queueMicrotask(() => this.flush());
+    this.#lines.push(line);
+  }
+
+  /** Writes what is pending, in chunks the rotating file can place whole. */
+  flush(): void {
+    const lines = this.#lines;
+    if (lines.length === 0) return;
+    this.#lines = [];
+    let chunk = "";
+    let count = 0;
+    for (const line of lines) {
+      // Cut by UTF-16 length: a chunk of multi-byte text may pass maxBytes,
+      // and then fills a file on its own, as one long line does.
+      if (count > 0 && chunk.length + line.length + 1 > this.#maxBytes) {
+        this.#write(chunk, count);
+        chunk = "";
+        count = 0;
+      }
+      chunk += `${line}\n`;
+      count++;
+    }
+    this.#write(chunk, count);
+  }
 }
 
 /**

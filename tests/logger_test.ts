@@ -237,11 +237,13 @@ Deno.test("a deleted log folder is re-created, and lines lost meanwhile are coun
       stderr: (line) => reports.push(line),
     });
     logger.info("before");
+    await nextTurn();
     Deno.removeSync(directory, { recursive: true });
     Deno.writeTextFileSync(directory, "not a folder");
     time += 5000;
     logger.info("lost 1");
     logger.error("lost 2");
+    await nextTurn();
     assert.equal(reports.length, 1);
     assert.match(reports[0], /^Logging: cannot write the log file/);
     Deno.removeSync(directory);
@@ -251,6 +253,36 @@ Deno.test("a deleted log folder is re-created, and lines lost meanwhile are coun
       Deno.readTextFileSync(`${directory}/secrets_manager_agent.log`),
       "2024-01-01T00:00:05.000Z WARN 2 log lines were lost while the log file could not be written\n" +
         "2024-01-01T00:00:05.000Z INFO after\n",
+    );
+  });
+});
+
+/** Lets the file logger write the lines of the current turn. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+Deno.test("lines logged in one turn are written together, before the next turn, in order", async () => {
+  await withTempDir(async (root) => {
+    const logger = openFileLogger({
+      level: "INFO",
+      directory: root,
+      now: () => T0,
+    });
+    const path = `${root}/secrets_manager_agent.log`;
+    logger.info("one");
+    logger.warn("two");
+    assert.equal(Deno.readTextFileSync(path), "", "nothing written mid-turn");
+    await Promise.resolve();
+    assert.equal(
+      Deno.readTextFileSync(path),
+      "2024-01-01T00:00:00.000Z INFO one\n2024-01-01T00:00:00.000Z WARN two\n",
+    );
+    logger.info("three");
+    await logger.close();
+    assert.ok(
+      Deno.readTextFileSync(path).endsWith("INFO three\n"),
+      "close flushes",
     );
   });
 });
