@@ -19,10 +19,13 @@
  * - Refresh-ahead: the first hit in an entry's TTL window schedules one
  *   background renewal at a jittered point (see `refreshPointMs`); an entry
  *   nobody reads is left to expire. The renewal is the expired-entry check
- *   run early, so requests arriving after the TTL join it instead of calling
- *   again. A transient failure ahead of expiry leaves the entry untouched
- *   (the request after the TTL checks again, and may serve it stale then); a
- *   non-transient one drops it. Failures go to `onError`, never unhandled.
+ *   run early. A request never waits on it: one arriving after the TTL while
+ *   it is still in flight (a slow upstream) gets the value being checked,
+ *   outcome "renewing", and makes no call of its own; the check is bounded
+ *   by the upstream timeout. A transient failure ahead of expiry leaves the
+ *   entry untouched (the request after the TTL checks again, and may serve it
+ *   stale then); a non-transient one drops it. Failures go to `onError`,
+ *   never unhandled.
  * - A value bigger than `maxBytes` on its own is served but not stored (the
  *   key's older value is dropped with it).
  *
@@ -106,7 +109,11 @@ const encoder = new TextEncoder();
 export class SecretCache {
   readonly #source: SecretsSource;
   readonly #entries: LruMap<string, Entry>;
-  readonly #inFlight = new SingleFlight<CacheResult, "fetch" | "renew">();
+  /** "ahead" is a background renewal: requests never wait on it. */
+  readonly #inFlight = new SingleFlight<
+    CacheResult,
+    "fetch" | "renew" | "ahead"
+  >();
   readonly #describes = new SingleFlight<VersionStages, "describe">();
   readonly #refreshAhead: RefreshAhead | undefined;
   readonly #ttlMs: number;
@@ -158,10 +165,10 @@ export class SecretCache {
     if (!this.#isEnabled || lookup.refreshNow === true) return undefined;
     const key = cacheKey(lookup);
     const entry = this.#entries.peek(key);
-    if (entry === undefined || !this.#isFresh(entry)) return undefined;
-    this.#hit(key, entry);
-    this.#counters.recordOutcome("hit");
-    return entry.body;
+    if (entry === undefined) return undefined;
+    const result = this.#answerAtOnce(key, entry);
+    if (result !== undefined) this.#counters.recordOutcome(result.outcome);
+    return result?.body;
   }
 
   /** How many entries the cache holds. */
@@ -205,10 +212,8 @@ export class SecretCache {
       );
     }
     const entry = this.#entries.peek(key);
-    if (entry !== undefined && this.#isFresh(entry)) {
-      this.#hit(key, entry);
-      return Promise.resolve({ body: entry.body, outcome: "hit" });
-    }
+    const atOnce = entry && this.#answerAtOnce(key, entry);
+    if (atOnce) return Promise.resolve(atOnce);
     if (flight !== undefined) {
       return flight.kind === "fetch" && entry !== undefined
         ? this.#joinOrStale(flight, key, entry)
@@ -222,6 +227,17 @@ export class SecretCache {
       );
     }
     return this.#inFlight.start(key, "renew", () => this.#renew(key, entry));
+  }
+
+  /** A fresh hit, or the value a background renewal is checking right now. */
+  #answerAtOnce(key: string, entry: Entry): CacheResult | undefined {
+    if (this.#isFresh(entry)) {
+      this.#hit(key, entry);
+      return { body: entry.body, outcome: "hit" };
+    }
+    if (this.#inFlight.find(key)?.kind !== "ahead") return undefined;
+    this.#entries.get(key);
+    return { body: entry.body, outcome: "renewing" };
   }
 
   /** Marks the entry most recently used; the window's first hit schedules its renewal. */
@@ -246,7 +262,7 @@ export class SecretCache {
     this.#counters.recordRefreshAhead();
     const renewal = this.#inFlight.start(
       key,
-      "renew",
+      "ahead",
       () => this.#renew(key, entry, (error) => this.#reportAhead(entry, error)),
     );
     // Reported by #reportAhead; requests that joined get the rejection themselves.

@@ -13,6 +13,7 @@ export type CacheOutcome =
   | "renewed"
   | "refetched"
   | "stale"
+  | "renewing"
   | "refresh"
   | "uncached";
 
@@ -28,6 +29,8 @@ export interface CacheStats {
   readonly refetches: number;
   /** Expired, refreshing failed transiently: served the old value. */
   readonly staleServes: number;
+  /** Expired while a background renewal was in flight: served the value it checks, without waiting. */
+  readonly renewingServes: number;
   /** `refreshNow` fetches. */
   readonly refreshes: number;
   /** Requests made with caching off. */
@@ -65,6 +68,7 @@ const OUTCOME_COUNTERS: Readonly<Record<CacheOutcome, keyof Counters>> = {
   renewed: "renewals",
   refetched: "refetches",
   stale: "staleServes",
+  renewing: "renewingServes",
   refresh: "refreshes",
   uncached: "uncached",
 };
@@ -77,6 +81,7 @@ export class CacheCounters {
     renewals: 0,
     refetches: 0,
     staleServes: 0,
+    renewingServes: 0,
     refreshes: 0,
     uncached: 0,
     errors: 0,

@@ -10,6 +10,7 @@ Deno.test("each outcome is counted under its own name", () => {
     "renewed",
     "refetched",
     "stale",
+    "renewing",
     "refresh",
     "uncached",
   ] as const;
@@ -30,6 +31,7 @@ Deno.test("each outcome is counted under its own name", () => {
       renewals: 1,
       refetches: 1,
       staleServes: 1,
+      renewingServes: 1,
       refreshes: 1,
       uncached: 1,
       errors: 1,

@@ -622,6 +622,7 @@ Deno.test("stats count each outcome as plain numbers", async () => {
     renewals: 1,
     refetches: 0,
     staleServes: 0,
+    renewingServes: 0,
     refreshes: 1,
     uncached: 0,
     errors: 0,

@@ -279,7 +279,7 @@ Deno.test("a first read after the renewal point renews at once, still before exp
   assert.equal(source.calls.describeSecret, 1);
 });
 
-Deno.test("a request after the TTL joins a background renewal still in flight instead of calling again", async () => {
+Deno.test("a request after the TTL never waits on a background renewal still in flight, nor calls again", async () => {
   const { source, clock, cache } = setup();
   source.put("db", "one");
   await cache.get(DB);
@@ -288,12 +288,36 @@ Deno.test("a request after the TTL joins a background renewal still in flight in
   await clock.advance(TTL_MS * 0.85);
   assert.equal(source.calls.describeSecret, 1);
   await clock.advance(TTL_MS * 0.15);
-  const pending = Array.from({ length: 5 }, () => cache.get(DB));
+  // Answered while DescribeSecret is still held: none of them waits on it.
+  const results = await Promise.all(
+    Array.from({ length: 5 }, () => cache.get(DB)),
+  );
+  assert.ok(results.every(({ outcome }) => outcome === "renewing"));
+  assert.ok(results.every(({ body }) => secretString(body) === "one"));
+  assert.equal(cache.peek(DB), results[0].body);
+  assert.equal(cache.stats().renewingServes, 6);
   release();
-  const results = await Promise.all(pending);
-  assert.ok(results.every(({ outcome }) => outcome === "renewed"));
+  await settle();
+  assert.equal((await cache.get(DB)).outcome, "hit");
   assert.deepEqual(source.calls, { getSecretValue: 1, describeSecret: 1 });
-  assert.equal(cache.stats().coalesced, 5);
+});
+
+Deno.test("a refreshNow during a background renewal still fetches and waits for its own answer", async () => {
+  const { source, clock, cache } = setup();
+  source.put("db", "one");
+  await cache.get(DB);
+  await cache.get(DB);
+  const release = source.hold("describeSecret");
+  await clock.advance(TTL_MS);
+  source.put("db", "two");
+  const refreshed = await cache.get({ ...DB, refreshNow: true });
+  assert.equal(refreshed.outcome, "refresh");
+  assert.equal(secretString(refreshed.body), "two");
+  release();
+  await settle();
+  const after = await cache.get(DB);
+  assert.equal(after.outcome, "hit");
+  assert.equal(secretString(after.body), "two");
 });
 
 Deno.test("a transient background failure keeps the entry; the request after the TTL checks again and serves it stale", async () => {
