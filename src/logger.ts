@@ -14,15 +14,21 @@
  *   escaping is one-way (a backslash is kept as is): it is for reading, not
  *   for parsing back.
  *
- * The file logger writes the lines of one event-loop turn together at the
- * next microtask checkpoint, synchronously (see `rotating_file.ts` for
- * rotation and gzip archives); a write failure is reported once on stderr
- * and never thrown to the caller.
+ * Both loggers write in batches (see `line_batch.ts`): lines reach the file
+ * or stream within `batchDelayMs` (10 ms by default), in order, and all of
+ * them by `close()`. The file logger writes synchronously (see
+ * `rotating_file.ts` for rotation and gzip archives); a write failure is
+ * reported once on stderr and never thrown to the caller.
  *
  * @module
  */
 
 import type { LogLevel } from "./config.ts";
+import {
+  DEFAULT_BATCH_DELAY_MS,
+  DEFAULT_BATCH_FLUSH_CHARS,
+  LineBatch,
+} from "./line_batch.ts";
 import { RotatingFile } from "./rotating_file.ts";
 
 /** What the agent logs through. No method throws. */
@@ -55,8 +61,10 @@ export interface FileLoggerOptions {
   maxFiles?: number;
   /** Values that must never appear in the log. */
   redactions?: readonly string[];
-  /** Clock for timestamps. Default `() => new Date()`. */
+  /** Clock for timestamps. Default: the system clock. */
   now?: () => Date;
+  /** How long a line may wait to be written with others. Default 10 ms. */
+  batchDelayMs?: number;
   /** Where a logging failure is reported, once. Default: the process's stderr. */
   stderr?: (line: string) => void;
 }
@@ -67,11 +75,11 @@ export interface ConsoleLoggerOptions {
   level: LogLevel;
   /** Values that must never appear in the log. */
   redactions?: readonly string[];
-  /** Clock for timestamps. Default `() => new Date()`. */
+  /** Clock for timestamps. Default: the system clock. */
   now?: () => Date;
-  /** Receives DEBUG and INFO lines (without newline). Default: the process's stdout. */
+  /** Receives DEBUG and INFO lines (without newline). Default: the process's stdout, batched. */
   stdout?: (line: string) => void;
-  /** Receives WARN and ERROR lines (without newline). Default: the process's stderr. */
+  /** Receives WARN and ERROR lines (without newline). Default: the process's stderr, batched. */
   stderr?: (line: string) => void;
 }
 
@@ -120,10 +128,10 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
     DEFAULT_MAX_LOG_BYTES;
   const maxFiles = checkCount("maxFiles", options.maxFiles, 0) ??
     DEFAULT_MAX_LOG_FILES;
-  const now = options.now ?? (() => new Date());
+  const nowMs = clockMs(options.now);
   const stderr = options.stderr ?? writeStderr;
   if (level === "NONE") {
-    return levelLogger(level, options.redactions, now, () => {}, () => {});
+    return levelLogger(level, options.redactions, nowMs, () => {}, () => {});
   }
   let file: RotatingFile;
   try {
@@ -133,7 +141,7 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
       maxBytes,
       maxFiles,
       reportError: stderr,
-      nowMs: () => now().getTime(),
+      nowMs,
     });
   } catch (error) {
     throw new LoggerError(describeOpenFailure(directory, error), {
@@ -145,7 +153,7 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
   const writeChunk = (text: string, lines: number) => {
     if (droppedLines > 0) {
       const notice = formatLine(
-        now(),
+        nowMs(),
         "WARN",
         `${droppedLines} log lines were lost while the log file could not be written`,
       );
@@ -157,8 +165,13 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
     }
     if (!file.write(encoder.encode(text))) droppedLines += lines;
   };
-  const batch = new LineBatch(maxBytes, writeChunk);
-  return levelLogger(level, options.redactions, now, (_level, line) => {
+  const batch = new LineBatch({
+    write: writeChunk,
+    delayMs: options.batchDelayMs ?? DEFAULT_BATCH_DELAY_MS,
+    flushChars: Math.min(DEFAULT_BATCH_FLUSH_CHARS, maxBytes),
+    chunkChars: maxBytes,
+  });
+  return levelLogger(level, options.redactions, nowMs, (_level, line) => {
     batch.add(line);
   }, () => {
     batch.flush();
@@ -167,56 +180,18 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
 }
 
 /**
- * Collects the lines logged in one turn of the event loop and writes them
- * with one `write(2)` per `maxBytes` chunk at the next microtask checkpoint,
- * before the event loop runs anything else: only a process killed within
- * that turn loses its lines, and a busy agent makes a fraction of the calls.
- */
-class LineBatch {
-  readonly #maxBytes: number;
-  readonly #write: (text: string, lines: number) => void;
-  #lines: string[] = [];
-
-  constructor(maxBytes: number, write: (text: string, lines: number) => void) {
-    this.#maxBytes = maxBytes;
-    this.#write = write;
-  }
-
-  add(line: string): void {
-    if (this.#lines.length === 0) queueMicrotask(() => this.flush());
-    this.#lines.push(line);
-  }
-
-  /** Writes what is pending, in chunks the rotating file can place whole. */
-  flush(): void {
-    const lines = this.#lines;
-    if (lines.length === 0) return;
-    this.#lines = [];
-    let chunk = "";
-    let count = 0;
-    for (const line of lines) {
-      // Cut by UTF-16 length: a chunk of multi-byte text may pass maxBytes,
-      // and then fills a file on its own, as one long line does.
-      if (count > 0 && chunk.length + line.length + 1 > this.#maxBytes) {
-        this.#write(chunk, count);
-        chunk = "";
-        count = 0;
-      }
-      chunk += `${line}\n`;
-      count++;
-    }
-    this.#write(chunk, count);
-  }
-}
-
-/**
  * A logger writing DEBUG and INFO lines to stdout and WARN and ERROR lines to
  * stderr.
  */
 export function consoleLogger(options: ConsoleLoggerOptions): Logger {
   const level = checkLevel(options.level);
-  const stdout = options.stdout ?? writeStdout;
-  const stderr = options.stderr ?? writeStderr;
+  const streams = [
+    options.stdout ?? batchedWriter(Deno.stdout),
+    options.stderr ?? batchedWriter(Deno.stderr),
+  ] as const;
+  const [stdout, stderr] = streams.map((out) =>
+    typeof out === "function" ? out : (line: string) => out.add(line)
+  );
   const emit = (messageLevel: MessageLevel, line: string) => {
     if (messageLevel === "DEBUG" || messageLevel === "INFO") stdout(line);
     else stderr(line);
@@ -224,9 +199,11 @@ export function consoleLogger(options: ConsoleLoggerOptions): Logger {
   return levelLogger(
     level,
     options.redactions,
-    options.now ?? (() => new Date()),
+    clockMs(options.now),
     emit,
-    () => {},
+    () => {
+      for (const out of streams) if (out instanceof LineBatch) out.flush();
+    },
   );
 }
 
@@ -234,7 +211,7 @@ export function consoleLogger(options: ConsoleLoggerOptions): Logger {
 function levelLogger(
   level: LogLevel,
   initialRedactions: readonly string[] | undefined,
-  now: () => Date,
+  nowMs: () => number,
   emit: (level: MessageLevel, line: string) => void,
   closeOutput: () => Promise<void> | void,
 ): Logger {
@@ -244,7 +221,7 @@ function levelLogger(
     if (isClosed || SEVERITY[messageLevel] < SEVERITY[level]) return;
     try {
       const text = redactor.redact(escapeMessage(String(message)));
-      emit(messageLevel, formatLine(now(), messageLevel, text));
+      emit(messageLevel, formatLine(nowMs(), messageLevel, text));
     } catch {
       // A broken clock or output must not break the caller; file failures
       // are already reported by the file itself.
@@ -265,8 +242,27 @@ function levelLogger(
 }
 
 /** `2024-01-01T00:00:00.000Z INFO message`. */
-function formatLine(time: Date, level: MessageLevel, text: string): string {
-  return `${time.toISOString()} ${level} ${text}`;
+function formatLine(timeMs: number, level: MessageLevel, text: string): string {
+  return `${isoTimestamp(timeMs)} ${level} ${text}`;
+}
+
+/** Milliseconds from the given clock, or from the system clock. */
+function clockMs(now: (() => Date) | undefined): () => number {
+  return now === undefined ? Date.now : () => now().getTime();
+}
+
+// Formatting a Date costs more than the rest of a log line: a busy agent
+// logs many lines within one millisecond, and they share one string.
+let lastTimestampMs = Number.NaN;
+let lastTimestamp = "";
+
+/** `timeMs` as ISO 8601; throws `RangeError` for a clock that is not a time. */
+function isoTimestamp(timeMs: number): string {
+  if (timeMs !== lastTimestampMs) {
+    lastTimestamp = new Date(timeMs).toISOString();
+    lastTimestampMs = timeMs;
+  }
+  return lastTimestamp;
 }
 
 /** Replaces registered values, longest first so a value inside another cannot leave a part of it. */
@@ -308,7 +304,11 @@ const SHORT_ESCAPES: Readonly<Record<string, string>> = Object.freeze({
   "\t": "\\t",
 });
 
+// A test is much cheaper than a replace that finds nothing, the usual case.
+const HAS_UNSAFE_CHARACTER = new RegExp(UNSAFE_CHARACTERS.source);
+
 function escapeMessage(message: string): string {
+  if (!HAS_UNSAFE_CHARACTER.test(message)) return message;
   return message.replace(UNSAFE_CHARACTERS, (character) => {
     const short = SHORT_ESCAPES[character];
     if (short !== undefined) return short;
@@ -369,16 +369,28 @@ function checkCount(
   return value;
 }
 
-function writeStdout(line: string): void {
-  writeLine(Deno.stdout, line);
-}
-
 function writeStderr(line: string): void {
   writeLine(Deno.stderr, line);
 }
 
-function writeLine(stream: { writeSync(p: Uint8Array): number }, line: string) {
-  let bytes = new TextEncoder().encode(`${line}\n`);
+type SyncStream = { writeSync(p: Uint8Array): number };
+
+/** Lines for `stream`, written in batches. */
+function batchedWriter(stream: SyncStream): LineBatch {
+  return new LineBatch({
+    write: (text) => writeText(stream, text),
+    delayMs: DEFAULT_BATCH_DELAY_MS,
+    flushChars: DEFAULT_BATCH_FLUSH_CHARS,
+    chunkChars: DEFAULT_BATCH_FLUSH_CHARS,
+  });
+}
+
+function writeLine(stream: SyncStream, line: string) {
+  writeText(stream, `${line}\n`);
+}
+
+function writeText(stream: SyncStream, text: string) {
+  let bytes = new TextEncoder().encode(text);
   try {
     while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
   } catch {

@@ -38,6 +38,49 @@ const PATH_STYLE_PARAMETERS = new Set([
   "refreshNow",
 ]);
 
+/** The parts of a request's URL that the agent routes on, as WHATWG `URL` gives them. */
+export interface RequestTarget {
+  readonly pathname: string;
+  readonly search: string;
+}
+
+// What WHATWG parsing of an http URL leaves exactly as it is: a loopback
+// authority with a valid port, a path without dots, percent signs or
+// backslashes (so no dot segment can hide in it), and a non-empty query of
+// characters outside the query percent-encode set.
+const PLAIN_ORIGIN = /^http:\/\/(?:127\.0\.0\.1|localhost)(?::([0-9]{0,5}))?$/;
+const PLAIN_PATH = /^\/[A-Za-z0-9_~!$&()*+,;=:@/-]*$/;
+const PLAIN_QUERY = /^\?[A-Za-z0-9_~!$&()*+,;=:@/?%.-]+$/;
+const MAX_PORT = 65535;
+
+/**
+ * The path and query of `url` (a request's URL), or `undefined` when it does
+ * not parse. Equal to `new URL(url)`'s, which is the slow path: plain URLs,
+ * as clients send them, are split without it.
+ */
+export function requestTarget(url: string): RequestTarget | undefined {
+  const pathStart = url.indexOf("/", "http://".length);
+  if (pathStart > 0) {
+    const origin = PLAIN_ORIGIN.exec(url.slice(0, pathStart));
+    const queryStart = url.indexOf("?", pathStart);
+    const pathname = url.slice(
+      pathStart,
+      queryStart < 0 ? url.length : queryStart,
+    );
+    const search = queryStart < 0 ? "" : url.slice(queryStart);
+    if (
+      origin !== null && Number(origin[1] ?? 0) <= MAX_PORT &&
+      PLAIN_PATH.test(pathname) && (search === "" || PLAIN_QUERY.test(search))
+    ) {
+      return { pathname, search };
+    }
+  }
+  const parsed = URL.parse(url);
+  return parsed === null
+    ? undefined
+    : { pathname: parsed.pathname, search: parsed.search };
+}
+
 /** Whether a path is the health check, which skips the token and gets spare slots. */
 export function isPingPath(pathname: string): boolean {
   return pathname === PING_PATH;
@@ -47,11 +90,15 @@ export function isPingPath(pathname: string): boolean {
  * Routes a URL: `/ping`, `/secretsmanager/get?secretId=…`, or
  * `<pathPrefix><id>` with the id percent-decoded.
  */
-export function parseRoute(url: URL, pathPrefix: string): ParsedRoute {
-  const { pathname } = url;
+export function parseRoute(
+  target: RequestTarget,
+  pathPrefix: string,
+): ParsedRoute {
+  const { pathname } = target;
   if (pathname === PING_PATH) return { ok: true, route: { kind: "ping" } };
+  const params = new URLSearchParams(target.search);
   if (pathname === QUERY_PATH) {
-    return parseLookup(url.searchParams, QUERY_STYLE_PARAMETERS, undefined);
+    return parseLookup(params, QUERY_STYLE_PARAMETERS, undefined);
   }
   if (pathname.startsWith(pathPrefix)) {
     const encodedId = pathname.slice(pathPrefix.length);
@@ -61,7 +108,7 @@ export function parseRoute(url: URL, pathPrefix: string): ParsedRoute {
     } catch {
       return reject("invalid secret ID encoding");
     }
-    return parseLookup(url.searchParams, PATH_STYLE_PARAMETERS, secretId);
+    return parseLookup(params, PATH_STYLE_PARAMETERS, secretId);
   }
   return { ok: false, rejection: rejection.notFound() };
 }

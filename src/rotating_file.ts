@@ -2,10 +2,11 @@
  * An append-only log file that starts a new file when it would pass a size
  * limit and keeps a bounded number of gzipped archives.
  *
- * Writes are synchronous (`Deno.openSync` / `writeSync`): a line is on disk,
- * in call order, when `write` returns, so no queue can reorder or lose lines
- * when the process dies, and a failure is known at the call that caused it.
- * Log lines are small, so the blocking cost is one `write(2)` per line.
+ * Writes are synchronous (`Deno.openSync` / `writeSync`): the bytes are on
+ * disk, in call order, when `write` returns, so no queue can reorder or lose
+ * them, and a failure is known at the call that caused it. The logger hands
+ * it batches of lines (see `line_batch.ts`), so the cost is one `write(2)`
+ * per batch.
  *
  * Rotation renames the current file to `<directory>/archive/<fileName>.<n>`
  * (n grows by one per rotation: the highest number is the newest archive) and
@@ -271,14 +272,19 @@ export class RotatingFile {
     const plain = this.#archivePath(archiveNumber);
     const temporary = `${plain}.gz.tmp`;
     try {
-      let data: Uint8Array;
+      let file: Deno.FsFile;
       try {
-        data = await Deno.readFile(plain);
+        file = await Deno.open(plain, { read: true });
       } catch (error) {
         if (error instanceof Deno.errors.NotFound) return; // pruned meanwhile
         throw error;
       }
-      const compressed = await gzip(data);
+      let compressed: Uint8Array;
+      try {
+        compressed = await gzip(file);
+      } finally {
+        file.close();
+      }
       // From here on synchronous: no write or prune can interleave.
       if (!exists(plain)) return; // pruned while compressing
       Deno.writeFileSync(temporary, compressed, { mode: FILE_MODE });
@@ -338,11 +344,32 @@ export class RotatingFile {
   }
 }
 
-/** Compresses `data` with the platform's gzip stream. */
-async function gzip(data: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream()
-    .pipeThrough(new CompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+/** Bytes handed to the gzip stream between two turns of the event loop. */
+const GZIP_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Compresses the rest of `file` with the platform's gzip stream, a chunk per
+ * event-loop turn: a whole 10 MB file at once would hold every request for
+ * tens of milliseconds, and would sit in memory twice.
+ */
+async function gzip(file: Deno.FsFile): Promise<Uint8Array> {
+  const compression = new CompressionStream("gzip");
+  const output = new Response(compression.readable).arrayBuffer();
+  const writer = compression.writable.getWriter();
+  try {
+    for (;;) {
+      const chunk = new Uint8Array(GZIP_CHUNK_BYTES);
+      const read = await file.read(chunk);
+      if (read === null) break;
+      await writer.write(chunk.subarray(0, read));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    await writer.close();
+  } catch (error) {
+    await writer.abort(error).catch(() => {});
+    throw error;
+  }
+  return new Uint8Array(await output);
 }
 
 function writeAll(

@@ -14,7 +14,13 @@ import {
   upstreamStatus,
 } from "./errors.ts";
 import type { Handler } from "./listener.ts";
-import { isPingPath, parseRoute, type SecretLookup } from "./request.ts";
+import {
+  isPingPath,
+  parseRoute,
+  type RequestTarget,
+  requestTarget,
+  type SecretLookup,
+} from "./request.ts";
 
 /** What the handler needs of the cache. */
 export interface SecretLookupService {
@@ -52,21 +58,24 @@ const TEXT_HEADERS = { "content-type": "text/plain; charset=utf-8" };
 export function createHandler(options: HandlerOptions): Handler {
   let inFlight = 0;
   return (request) => {
-    const url = new URL(request.url);
-    const isPing = isPingPath(url.pathname);
+    const target = requestTarget(request.url);
+    // Only a Host header that passed the listener's check yet names no valid
+    // host (a port over 65535, say) gets here without a URL.
+    if (target === undefined) return new Response(null, { status: 400 });
+    const isPing = isPingPath(target.pathname);
     const limit = options.maxConn + (isPing ? PING_EXTRA_SLOTS : 0);
     if (inFlight >= limit) {
-      return logged(options.log, request, url, reject(rejection.tooMany()));
+      return logged(options.log, request, target, reject(rejection.tooMany()));
     }
-    const answered = answer(options, request, url, isPing);
+    const answered = answer(options, request, target, isPing);
     // Answered at once (a rejection, /ping, a cache hit): it held no slot,
     // and Deno.serve sends a plain Response without another turn.
     if (answered instanceof Response) {
-      return logged(options.log, request, url, answered);
+      return logged(options.log, request, target, answered);
     }
     inFlight++;
     return answered.then(
-      (response) => logged(options.log, request, url, response),
+      (response) => logged(options.log, request, target, response),
     ).finally(() => inFlight--);
   };
 }
@@ -74,7 +83,7 @@ export function createHandler(options: HandlerOptions): Handler {
 function answer(
   options: HandlerOptions,
   request: Request,
-  url: URL,
+  target: RequestTarget,
   isPing: boolean,
 ): Response | Promise<Response> {
   if (!isPing) {
@@ -86,7 +95,7 @@ function answer(
     }
   }
   if (request.method !== "GET") return reject(rejection.notAllowed());
-  const parsed = parseRoute(url, options.pathPrefix);
+  const parsed = parseRoute(target, options.pathPrefix);
   if (!parsed.ok) return reject(parsed.rejection);
   if (parsed.route.kind === "ping") {
     return new Response("healthy", { headers: TEXT_HEADERS });
@@ -133,11 +142,11 @@ function reject(rejected: RequestRejection): Response {
 function logged(
   log: RequestLog,
   request: Request,
-  url: URL,
+  target: RequestTarget,
   response: Response,
 ): Response {
   log.info(
-    `${request.method} ${url.pathname}${url.search} ${response.status}`,
+    `${request.method} ${target.pathname}${target.search} ${response.status}`,
   );
   return response;
 }

@@ -498,6 +498,7 @@ async function startedDespite(
     });
     const ping = await agent.get("/ping", { token: null });
     assert.equal(ping.status, 200);
+    await agent.stop();
     return { log: await agent.logText(), stsCalls: server.countCalls(STS) };
   } finally {
     await server.close();

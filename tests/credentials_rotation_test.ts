@@ -175,8 +175,8 @@ async function rewriteInPlace(path: string, text: string): Promise<void> {
 
 /** Stops the agent: it must still be running, then exit 0 with nothing of its own on stderr. */
 async function stopAndCheckOutput(agent: RunningAgent): Promise<string> {
-  const log = await agent.logText();
   const exit = await agent.stop("SIGTERM");
+  const log = await agent.logText();
   const output = `${exit.stderr}\n${exit.stdout}\n${log}`;
   assert.equal(exit.code, 0, output);
   assert.doesNotMatch(output, STACK_FRAME);

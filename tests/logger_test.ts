@@ -234,6 +234,7 @@ Deno.test("a deleted log folder is re-created, and lines lost meanwhile are coun
       level: "INFO",
       directory,
       now: () => new Date(time),
+      batchDelayMs: 0,
       stderr: (line) => reports.push(line),
     });
     logger.info("before");
@@ -257,23 +258,24 @@ Deno.test("a deleted log folder is re-created, and lines lost meanwhile are coun
   });
 });
 
-/** Lets the file logger write the lines of the current turn. */
+/** Lets a file logger with `batchDelayMs: 0` write what it holds. */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-Deno.test("lines logged in one turn are written together, before the next turn, in order", async () => {
+Deno.test("lines are written together after the batch delay, in order, and close flushes the rest", async () => {
   await withTempDir(async (root) => {
     const logger = openFileLogger({
       level: "INFO",
       directory: root,
       now: () => T0,
+      batchDelayMs: 0,
     });
     const path = `${root}/secrets_manager_agent.log`;
     logger.info("one");
     logger.warn("two");
-    assert.equal(Deno.readTextFileSync(path), "", "nothing written mid-turn");
-    await Promise.resolve();
+    assert.equal(Deno.readTextFileSync(path), "", "nothing written at once");
+    await nextTurn();
     assert.equal(
       Deno.readTextFileSync(path),
       "2024-01-01T00:00:00.000Z INFO one\n2024-01-01T00:00:00.000Z WARN two\n",
@@ -284,6 +286,24 @@ Deno.test("lines logged in one turn are written together, before the next turn, 
       Deno.readTextFileSync(path).endsWith("INFO three\n"),
       "close flushes",
     );
+  });
+});
+
+Deno.test("64 KiB of pending lines are written at once, without waiting for the delay", async () => {
+  await withTempDir(async (root) => {
+    const logger = openFileLogger({
+      level: "INFO",
+      directory: root,
+      now: () => T0,
+      batchDelayMs: 60_000,
+    });
+    const path = `${root}/secrets_manager_agent.log`;
+    const line = "x".repeat(1000);
+    for (let i = 0; i < 70; i++) logger.info(line);
+    const written = Deno.readTextFileSync(path).split("\n").length - 1;
+    assert.ok(written >= 60 && written < 70, `${written} lines written`);
+    await logger.close();
+    assert.equal(Deno.readTextFileSync(path).split("\n").length - 1, 70);
   });
 });
 

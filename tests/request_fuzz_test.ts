@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ParsedRoute, parseRoute } from "../src/request.ts";
+import { type ParsedRoute, parseRoute, requestTarget } from "../src/request.ts";
 import {
   forAll,
   fuzzSettings,
@@ -442,4 +442,77 @@ Deno.test("request parsing: refreshNow is accepted for true, false, 1, 0 in any 
     },
     ({ url }) => JSON.stringify(url),
   );
+});
+
+// Origins as Deno.serve builds them from the Host header, valid or not.
+const TARGET_ORIGINS = [
+  "http://127.0.0.1:2773",
+  "http://127.0.0.1",
+  "http://127.0.0.1:",
+  "http://127.0.0.1:065535",
+  "http://127.0.0.1:65536",
+  "http://127.0.0.1:99999",
+  "http://localhost:2773",
+  "http://LOCALHOST:2773",
+  "http://127.0.0.1.:2773",
+  "http://999.0.0.1",
+  "http://[::1]:2773",
+  "http://example.com",
+] as const;
+// Characters WHATWG parsing keeps, drops, encodes or reinterprets.
+const TARGET_PIECES = [
+  ..."abcXYZ019/-_~!$&()*+,;=:@?%.'\"<>`{}|^[]\\# \t\n\r\0",
+  "é",
+  "\u2028",
+  "%2e",
+  "%2E",
+  ".%2e",
+  "..",
+  "%41",
+  "%zz",
+  "secretsmanager/get",
+  "secretId=",
+] as const;
+
+Deno.test("requestTarget splits any URL exactly as WHATWG URL parsing does, or refuses it when URL does", () => {
+  forAll(
+    fuzzSettings(5000),
+    (random) => {
+      const rest = random.list(0, 12, () => random.pick(TARGET_PIECES)).join(
+        "",
+      );
+      return `${random.pick(TARGET_ORIGINS)}/${rest}`;
+    },
+    (url) => {
+      const parsed = URL.parse(url);
+      assert.deepEqual(
+        requestTarget(url),
+        parsed === null
+          ? undefined
+          : { pathname: parsed.pathname, search: parsed.search },
+      );
+    },
+  );
+});
+
+Deno.test("requestTarget agrees with URL on the requests clients send", () => {
+  for (
+    const url of [
+      `${ORIGIN}/secretsmanager/get?secretId=prod%2Fdb`,
+      `${ORIGIN}/secretsmanager/get?secretId=arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf&versionStage=AWSPREVIOUS`,
+      `${ORIGIN}/v1/prod/db?refreshNow=true`,
+      `${ORIGIN}/v1/my.secret`,
+      `${ORIGIN}/v1/a/../ping`,
+      `${ORIGIN}/ping`,
+      `${ORIGIN}/ping?`,
+      "http://localhost:2773/v1/db",
+    ]
+  ) {
+    const parsed = new URL(url);
+    assert.deepEqual(requestTarget(url), {
+      pathname: parsed.pathname,
+      search: parsed.search,
+    });
+  }
+  assert.equal(requestTarget("http://127.0.0.1:99999/ping"), undefined);
 });

@@ -83,10 +83,22 @@ export interface RunningAgent {
   get(path: string, options?: GetOptions): Promise<AgentResponse>;
   /** Sends `signal` and waits for the exit. */
   stop(signal?: Deno.Signal): Promise<AgentExit>;
-  /** The current log file's text ("" when there is none). */
+  /** The current log file's text ("" when there is none), once the agent's pending lines are written. */
   logText(): Promise<string>;
   /** Stops the agent if running and removes its folder. */
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Longer than the agent's log batch delay, with room for a busy machine. */
+const LOG_SETTLE_MS = 50;
+
+async function readLog(dir: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(`${dir}/logs/secrets_manager_agent.log`);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "";
+    throw error;
+  }
 }
 
 /** A port on 127.0.0.1 that was free a moment ago. */
@@ -329,11 +341,14 @@ export async function startAgent(
     },
     stop,
     async logText() {
-      try {
-        return await Deno.readTextFile(`${dir}/logs/secrets_manager_agent.log`);
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) return "";
-        throw error;
+      // The agent writes lines in batches within 10 ms: read until two reads
+      // a while apart agree, so every line logged before the call is in.
+      let previous = await readLog(dir);
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, LOG_SETTLE_MS));
+        const current = await readLog(dir);
+        if (current === previous) return current;
+        previous = current;
       }
     },
     async [Symbol.asyncDispose]() {
