@@ -42,6 +42,8 @@ export class LruMap<K, V> {
   readonly #weigh: ((value: V, key: K) => number) | undefined;
   readonly #onEvict: ((key: K, value: V) => void) | undefined;
   #weight = 0;
+  /** The most recently used key, while it is known: the last entry of `#entries`. */
+  #newest: K | undefined;
 
   /** Creates an empty map; throws `RangeError`/`TypeError` on a bad capacity or options. */
   constructor(capacity: number, options: LruMapOptions<K, V> = {}) {
@@ -102,8 +104,13 @@ export class LruMap<K, V> {
   get(key: K): V | undefined {
     const slot = this.#entries.get(key);
     if (slot === undefined) return undefined;
-    this.#entries.delete(key);
-    this.#entries.set(key, slot);
+    // A hot key read again and again is already last: moving it would only
+    // leave the map's hash table deleted slots to compact.
+    if (key !== this.#newest) {
+      this.#entries.delete(key);
+      this.#entries.set(key, slot);
+      this.#newest = key;
+    }
     return slot.value;
   }
 
@@ -124,6 +131,7 @@ export class LruMap<K, V> {
     this.delete(key);
     if (weight > this.#maxWeight) return 0;
     this.#entries.set(key, { value, weight });
+    this.#newest = key;
     this.#weight += weight;
     let evicted = 0;
     while (
@@ -134,6 +142,7 @@ export class LruMap<K, V> {
         Slot<V>,
       ];
       this.#entries.delete(oldest);
+      if (oldest === this.#newest) this.#newest = undefined;
       this.#weight -= slot.weight;
       evicted++;
       this.#onEvict?.(oldest, slot.value);
@@ -146,6 +155,7 @@ export class LruMap<K, V> {
     const slot = this.#entries.get(key);
     if (slot === undefined) return false;
     this.#entries.delete(key);
+    if (key === this.#newest) this.#newest = undefined;
     this.#weight -= slot.weight;
     return true;
   }
@@ -153,6 +163,7 @@ export class LruMap<K, V> {
   /** Removes every entry. */
   clear(): void {
     this.#entries.clear();
+    this.#newest = undefined;
     this.#weight = 0;
   }
 

@@ -182,3 +182,32 @@ Deno.test("bad weights and options are refused", () => {
     TypeError,
   );
 });
+
+Deno.test("reading the newest key again keeps the order exact after deletes, evictions and clear", () => {
+  const map = new LruMap<string, number>(3);
+  map.set("a", 1);
+  map.set("b", 2);
+  map.get("b");
+  map.get("b");
+  map.get("a");
+  assert.deepEqual([...map.keys()], ["b", "a"]);
+  map.delete("a");
+  map.get("b");
+  map.set("c", 3);
+  map.set("d", 4);
+  map.get("b");
+  assert.deepEqual([...map.keys()], ["c", "d", "b"]);
+  map.set("e", 5);
+  assert.deepEqual([...map.keys()], ["d", "b", "e"]);
+  map.clear();
+  map.set("f", 6);
+  map.set("g", 7);
+  map.get("f");
+  assert.deepEqual([...map.keys()], ["g", "f"]);
+  const one = new LruMap<string, number>(1);
+  one.set("x", 1);
+  one.set("y", 2);
+  one.get("y");
+  one.set("z", 3);
+  assert.deepEqual([...one.keys()], ["z"]);
+});
