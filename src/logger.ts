@@ -25,8 +25,8 @@
 
 import type { LogLevel } from "./config.ts";
 import {
+  DEFAULT_BATCH_BYTES,
   DEFAULT_BATCH_DELAY_MS,
-  DEFAULT_BATCH_FLUSH_CHARS,
   LineBatch,
 } from "./line_batch.ts";
 import { RotatingFile } from "./rotating_file.ts";
@@ -150,7 +150,7 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
   }
   const encoder = new TextEncoder();
   let droppedLines = 0;
-  const writeChunk = (text: string, lines: number) => {
+  const writeChunk = (bytes: Uint8Array, lines: number) => {
     if (droppedLines > 0) {
       const notice = formatLine(
         nowMs(),
@@ -163,13 +163,13 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
       }
       droppedLines = 0;
     }
-    if (!file.write(encoder.encode(text))) droppedLines += lines;
+    if (!file.write(bytes)) droppedLines += lines;
   };
   const batch = new LineBatch({
     write: writeChunk,
     delayMs: options.batchDelayMs ?? DEFAULT_BATCH_DELAY_MS,
-    flushChars: Math.min(DEFAULT_BATCH_FLUSH_CHARS, maxBytes),
-    chunkChars: maxBytes,
+    // A write never straddles a rotation by more than one line.
+    maxChunkBytes: Math.min(DEFAULT_BATCH_BYTES, maxBytes),
   });
   return levelLogger(level, options.redactions, nowMs, (_level, line) => {
     batch.add(line);
@@ -378,19 +378,17 @@ type SyncStream = { writeSync(p: Uint8Array): number };
 /** Lines for `stream`, written in batches. */
 function batchedWriter(stream: SyncStream): LineBatch {
   return new LineBatch({
-    write: (text) => writeText(stream, text),
+    write: (bytes) => writeBytes(stream, bytes),
     delayMs: DEFAULT_BATCH_DELAY_MS,
-    flushChars: DEFAULT_BATCH_FLUSH_CHARS,
-    chunkChars: DEFAULT_BATCH_FLUSH_CHARS,
+    maxChunkBytes: DEFAULT_BATCH_BYTES,
   });
 }
 
 function writeLine(stream: SyncStream, line: string) {
-  writeText(stream, `${line}\n`);
+  writeBytes(stream, new TextEncoder().encode(`${line}\n`));
 }
 
-function writeText(stream: SyncStream, text: string) {
-  let bytes = new TextEncoder().encode(text);
+function writeBytes(stream: SyncStream, bytes: Uint8Array) {
   try {
     while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
   } catch {

@@ -14,8 +14,10 @@ import {
   upstreamStatus,
 } from "./errors.ts";
 import type { Handler } from "./listener.ts";
+import { memoize } from "./memo.ts";
 import {
   isPingPath,
+  type ParsedRoute,
   parseRoute,
   type RequestTarget,
   requestTarget,
@@ -48,6 +50,14 @@ export interface HandlerOptions {
 }
 
 const PING_EXTRA_SLOTS = 2;
+/** Distinct URLs whose parsing is remembered; longer URLs are parsed each time. */
+const ROUTE_MEMO = { capacity: 1024, maxKeyLength: 512 };
+
+/** A request URL, parsed and routed: the same for every request with that URL. */
+interface Routed {
+  readonly target: RequestTarget;
+  readonly parsed: ParsedRoute;
+}
 const JSON_HEADERS = { "content-type": "application/json" };
 const TEXT_HEADERS = { "content-type": "text/plain; charset=utf-8" };
 
@@ -57,17 +67,22 @@ const TEXT_HEADERS = { "content-type": "text/plain; charset=utf-8" };
  */
 export function createHandler(options: HandlerOptions): Handler {
   let inFlight = 0;
+  const route = memoize((url): Routed | undefined => {
+    const target = requestTarget(url);
+    return target && { target, parsed: parseRoute(target, options.pathPrefix) };
+  }, ROUTE_MEMO);
   return (request) => {
-    const target = requestTarget(request.url);
+    const routed = route(request.url);
     // Only a Host header that passed the listener's check yet names no valid
     // host (a port over 65535, say) gets here without a URL.
-    if (target === undefined) return new Response(null, { status: 400 });
+    if (routed === undefined) return new Response(null, { status: 400 });
+    const { target } = routed;
     const isPing = isPingPath(target.pathname);
     const limit = options.maxConn + (isPing ? PING_EXTRA_SLOTS : 0);
     if (inFlight >= limit) {
       return logged(options.log, request, target, reject(rejection.tooMany()));
     }
-    const answered = answer(options, request, target, isPing);
+    const answered = answer(options, request, routed.parsed, isPing);
     // Answered at once (a rejection, /ping, a cache hit): it held no slot,
     // and Deno.serve sends a plain Response without another turn.
     if (answered instanceof Response) {
@@ -83,7 +98,7 @@ export function createHandler(options: HandlerOptions): Handler {
 function answer(
   options: HandlerOptions,
   request: Request,
-  target: RequestTarget,
+  parsed: ParsedRoute,
   isPing: boolean,
 ): Response | Promise<Response> {
   if (!isPing) {
@@ -95,7 +110,6 @@ function answer(
     }
   }
   if (request.method !== "GET") return reject(rejection.notAllowed());
-  const parsed = parseRoute(target, options.pathPrefix);
   if (!parsed.ok) return reject(parsed.rejection);
   if (parsed.route.kind === "ping") {
     return new Response("healthy", { headers: TEXT_HEADERS });

@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
 import { LineBatch, type LineBatchOptions } from "../src/line_batch.ts";
 
+const decoder = new TextDecoder();
+
 function batch(options: Partial<LineBatchOptions> = {}) {
   const writes: { text: string; lines: number }[] = [];
   const lines = new LineBatch({
-    write: (text, count) => writes.push({ text, lines: count }),
+    // Decoded at once: the bytes are only valid during the call.
+    write: (bytes, count) =>
+      writes.push({ text: decoder.decode(bytes), lines: count }),
     delayMs: 0,
-    flushChars: 1_000,
-    chunkChars: 1_000,
+    maxChunkBytes: 1_000,
     ...options,
   });
   return { lines, writes };
@@ -29,26 +32,36 @@ Deno.test("lines wait for the delay, then go out in one write, in order", async 
   assert.deepEqual(writes.at(-1), { text: "c\n", lines: 1 });
 });
 
-Deno.test("a batch reaching flushChars is written at once", () => {
-  const { lines, writes } = batch({ flushChars: 6, delayMs: 60_000 });
-  lines.add("ab");
-  lines.add("cd");
-  assert.deepEqual(writes, [{ text: "ab\ncd\n", lines: 2 }]);
-  lines.add("e");
-  lines.flush();
-  assert.deepEqual(writes.at(-1), { text: "e\n", lines: 1 });
-});
-
-Deno.test("chunks are cut at chunkChars between lines; a longer line is a chunk of its own", () => {
-  const { lines, writes } = batch({ chunkChars: 6, delayMs: 60_000 });
-  for (const line of ["ab", "cd", "ef", "long line", "g"]) lines.add(line);
+Deno.test("a full buffer is written before the line that does not fit, so no write passes maxChunkBytes", () => {
+  const { lines, writes } = batch({ maxChunkBytes: 12, delayMs: 60_000 });
+  for (const line of ["ab", "cd", "ef"]) lines.add(line);
   lines.flush();
   assert.deepEqual(writes, [
     { text: "ab\ncd\n", lines: 2 },
     { text: "ef\n", lines: 1 },
-    { text: "long line\n", lines: 1 },
-    { text: "g\n", lines: 1 },
   ]);
+  assert.ok(writes.every(({ text }) => text.length <= 12));
+});
+
+Deno.test("a line longer than the buffer is written on its own, after the lines before it", () => {
+  const { lines, writes } = batch({ maxChunkBytes: 12, delayMs: 60_000 });
+  lines.add("a");
+  lines.add("a line longer than twelve bytes");
+  lines.add("b");
+  lines.flush();
+  assert.deepEqual(writes, [
+    { text: "a\n", lines: 1 },
+    { text: "a line longer than twelve bytes\n", lines: 1 },
+    { text: "b\n", lines: 1 },
+  ]);
+});
+
+Deno.test("multi-byte text is encoded as UTF-8, also at the edge of the buffer", () => {
+  const { lines, writes } = batch({ maxChunkBytes: 8, delayMs: 60_000 });
+  for (const line of ["é", "€€", "𝄞"]) lines.add(line);
+  lines.flush();
+  assert.equal(writes.map(({ text }) => text).join(""), "é\n€€\n𝄞\n");
+  assert.equal(writes.reduce((sum, { lines }) => sum + lines, 0), 3);
 });
 
 Deno.test("flush with nothing pending writes nothing, and cancels the timer", async () => {
