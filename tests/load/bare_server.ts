@@ -56,6 +56,7 @@ if (import.meta.main) main(Deno.args);
 export interface BareServer {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
+  readonly pid: number;
   /** Sends SIGTERM and waits for the exit. */
   stop(): Promise<void>;
 }
@@ -100,6 +101,7 @@ export async function startBareServer(
   })();
   return {
     url: match[1],
+    pid: child.pid,
     async stop() {
       try {
         child.kill("SIGTERM");

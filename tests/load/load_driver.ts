@@ -30,6 +30,12 @@ export interface RunResult {
   readonly failed: number;
 }
 
+/** Called when the measured part of a run starts and when it ends (not the warm-up). */
+export interface MeasuredSpan {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /** A way to apply load: `wrk` or Deno client processes. */
 export interface LoadDriver {
   /** How the load is generated, for the report. */
@@ -38,6 +44,7 @@ export interface LoadDriver {
     url: string,
     headers: Readonly<Record<string, string>>,
     options: LoadOptions,
+    span?: MeasuredSpan,
   ): Promise<RunResult>;
 }
 
@@ -75,7 +82,7 @@ async function isWrkInstalled(): Promise<boolean> {
 /** `wrk --latency`, a warm-up run first (wrk takes whole seconds). */
 export const wrkDriver: LoadDriver = {
   name: "wrk",
-  async run(url, headers, options) {
+  async run(url, headers, options, span) {
     const base = [
       `-t${Math.min(options.clients, options.connections)}`,
       `-c${options.connections}`,
@@ -85,12 +92,14 @@ export const wrkDriver: LoadDriver = {
       ]),
     ];
     await runWrk([...base, `-d${wholeSeconds(options.warmUpMs)}s`, url]);
+    await span?.start();
     const output = await runWrk([
       ...base,
       `-d${wholeSeconds(options.durationMs)}s`,
       "--latency",
       url,
     ]);
+    await span?.stop();
     return parseWrkOutput(output);
   },
 };
@@ -142,9 +151,17 @@ function toMs([, value, unit]: RegExpExecArray): number {
 /** {@link ./load_client.ts} in `clients` processes, sharing the connections. */
 export const denoClientDriver: LoadDriver = {
   name: "Deno raw-socket HTTP/1.1 client",
-  async run(url, headers, options) {
+  async run(url, headers, options, span) {
     const startAtMs = Date.now() + CLIENT_LEAD_MS;
     const processes = Math.min(options.clients, options.connections);
+    // The clients measure from startAtMs + warmUpMs for durationMs.
+    const measuredAtMs = startAtMs + options.warmUpMs;
+    const spanDone = span === undefined ? Promise.resolve() : (async () => {
+      await delayUntil(measuredAtMs);
+      await span.start();
+      await delayUntil(measuredAtMs + options.durationMs);
+      await span.stop();
+    })();
     const reports = await Promise.all(
       Array.from({ length: processes }, (_, index) =>
         runClientProcess({
@@ -156,6 +173,7 @@ export const denoClientDriver: LoadDriver = {
           durationMs: options.durationMs,
         })),
     );
+    await spanDone;
     const latencies = new Float64Array(
       reports.flatMap((report) => report.latenciesMs),
     ).sort();
@@ -168,6 +186,12 @@ export const denoClientDriver: LoadDriver = {
     };
   },
 };
+
+function delayUntil(atMs: number): Promise<void> {
+  return new Promise((resolve) =>
+    setTimeout(resolve, Math.max(0, atMs - Date.now()))
+  );
+}
 
 /** Connections of client `index` when `total` are split over `parts`. */
 function share(total: number, parts: number, index: number): number {

@@ -35,6 +35,7 @@ import {
   type RunResult,
 } from "./load_driver.ts";
 import {
+  cpuTimeMs,
   getSecret,
   measureCoalescing,
   measureExpiries,
@@ -118,10 +119,15 @@ export function parseOptions(args: readonly string[]): LoadTestOptions {
   };
 }
 
+/** One measured run, with the server's CPU time per request answered. */
+export interface ServerRun extends RunResult {
+  readonly cpuUsPerRequest: number;
+}
+
 /** Per server, the runs of every round. */
 interface ThroughputRuns {
-  readonly bare: RunResult[];
-  readonly agent: RunResult[];
+  readonly bare: ServerRun[];
+  readonly agent: ServerRun[];
 }
 
 /** The same load on the bare server and on the agent (cache hit), order alternating by round. */
@@ -150,10 +156,12 @@ async function measureThroughput(
       bare: {
         name: "bare Deno.serve",
         url: `${bare.url}${secretPath(THROUGHPUT_SECRET)}`,
+        pid: bare.pid,
       },
       agent: {
         name: "agent (cache hit)",
         url: `${agent.url}${secretPath(THROUGHPUT_SECRET)}`,
+        pid: agent.pid,
       },
     };
     const runs: ThroughputRuns = { bare: [], agent: [] };
@@ -162,14 +170,26 @@ async function measureThroughput(
         ? (["bare", "agent"] as const)
         : (["agent", "bare"] as const);
       for (const which of order) {
-        const result = await driver.run(targets[which].url, headers, options);
+        const { url, pid } = targets[which];
+        const cpu = { startMs: 0, stopMs: 0 };
+        const run = await driver.run(url, headers, options, {
+          start: async () => void (cpu.startMs = await cpuTimeMs(pid)),
+          stop: async () => void (cpu.stopMs = await cpuTimeMs(pid)),
+        });
+        const answered = run.requestsPerSecond * options.durationMs / 1000;
+        const result: ServerRun = {
+          ...run,
+          cpuUsPerRequest: (cpu.stopMs - cpu.startMs) * 1000 / answered,
+        };
         runs[which].push(result);
         console.log(
           `round ${round}  ${targets[which].name.padEnd(18)} ${
             result.requestsPerSecond.toFixed(0).padStart(7)
           } req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${
             result.p99Ms.toFixed(2)
-          } ms${result.failed > 0 ? `  ${result.failed} FAILED` : ""}`,
+          } ms  CPU ${result.cpuUsPerRequest.toFixed(1)} us/request${
+            result.failed > 0 ? `  ${result.failed} FAILED` : ""
+          }`,
         );
       }
     }
@@ -180,13 +200,14 @@ async function measureThroughput(
 }
 
 /** The mean of each figure over the runs. */
-function mean(runs: readonly RunResult[]): RunResult {
-  const average = (pick: (run: RunResult) => number) =>
+function mean(runs: readonly ServerRun[]): ServerRun {
+  const average = (pick: (run: ServerRun) => number) =>
     runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
   return {
     requestsPerSecond: average((run) => run.requestsPerSecond),
     p50Ms: average((run) => run.p50Ms),
     p99Ms: average((run) => run.p99Ms),
+    cpuUsPerRequest: average((run) => run.cpuUsPerRequest),
     failed: runs.reduce((sum, run) => sum + run.failed, 0),
   };
 }

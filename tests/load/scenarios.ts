@@ -218,6 +218,24 @@ export async function residentMb(pid: number): Promise<number> {
   return Number(match[1]) / 1024;
 }
 
+/**
+ * CPU time (user + system) a process has used, in ms, from /proc/<pid>/stat
+ * (Linux; clock ticks of 10 ms, as the kernel reports them to user space).
+ */
+export async function cpuTimeMs(pid: number): Promise<number> {
+  const { code, stdout } = await new Deno.Command("cat", {
+    args: [`/proc/${pid}/stat`],
+    stderr: "null",
+  }).output();
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = new TextDecoder().decode(stdout).split(") ")[1]?.split(" ");
+  const ticks = Number(fields?.[11]) + Number(fields?.[12]);
+  if (code !== 0 || !Number.isFinite(ticks)) {
+    throw new Error(`No CPU times in /proc/${pid}/stat (cat exited ${code})`);
+  }
+  return ticks * 10;
+}
+
 function randomText(length: number): string {
   const bytes = crypto.getRandomValues(
     new Uint8Array(Math.ceil(length * 3 / 4)),
