@@ -4,7 +4,11 @@
  * @module
  */
 
-import { parseRoute } from "../../src/request.ts";
+import {
+  parseRoute,
+  type RequestTarget,
+  requestTarget,
+} from "../../src/request.ts";
 import { SECRET_ID } from "./_fixtures.ts";
 
 const PREFIX = "/v1/";
@@ -21,8 +25,10 @@ const PATH_ENCODED = new URL(
   }?versionStage=AWSPREVIOUS&refreshNow=false`,
 );
 
-function mustRoute(url: URL): void {
-  if (!parseRoute(url, PREFIX).ok) throw new Error(`not routed: ${url}`);
+function mustRoute(target: RequestTarget): void {
+  if (!parseRoute(target, PREFIX).ok) {
+    throw new Error(`not routed: ${target.pathname}${target.search}`);
+  }
 }
 
 Deno.bench("parseRoute query style", {
@@ -40,6 +46,18 @@ Deno.bench("parseRoute path style, percent-encoded, two parameters", {
   group: "parse",
 }, () => mustRoute(PATH_ENCODED));
 
-Deno.bench("new URL + parseRoute query style (as the handler does)", {
+Deno.bench("requestTarget + parseRoute query style (a URL not seen before)", {
   group: "parse",
-}, () => mustRoute(new URL(QUERY.href)));
+}, () => {
+  const target = requestTarget(QUERY.href);
+  if (target === undefined) throw new Error("not split");
+  mustRoute(target);
+});
+
+Deno.bench(
+  "new URL + parseRoute query style (WHATWG parsing, for comparison)",
+  {
+    group: "parse",
+  },
+  () => mustRoute(new URL(QUERY.href)),
+);
