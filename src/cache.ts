@@ -121,6 +121,8 @@ export class SecretCache {
   readonly #ignoreTransientErrors: boolean;
   readonly #now: () => number;
   readonly #counters = new CacheCounters();
+  /** Keys of lookups seen before: the handler reuses one lookup per URL. */
+  readonly #keys = new WeakMap<CacheLookup, string>();
 
   /** Builds an empty cache; throws `RangeError`/`TypeError` on bad options. */
   constructor(source: SecretsSource, options: SecretCacheOptions) {
@@ -163,7 +165,7 @@ export class SecretCache {
    */
   peek(lookup: CacheLookup): string | undefined {
     if (!this.#isEnabled || lookup.refreshNow === true) return undefined;
-    const key = cacheKey(lookup);
+    const key = this.#keyOf(lookup);
     const entry = this.#entries.peek(key);
     if (entry === undefined) return undefined;
     const result = this.#answerAtOnce(key, entry);
@@ -201,7 +203,7 @@ export class SecretCache {
   #lookup(lookup: CacheLookup): Promise<CacheResult> {
     const request = toRequest(lookup);
     if (!this.#isEnabled) return this.#uncached(request);
-    const key = cacheKey(request);
+    const key = this.#keyOf(lookup);
     const flight = this.#inFlight.find(key);
     if (lookup.refreshNow === true) {
       if (flight?.kind === "fetch") return this.#join(flight);
@@ -227,6 +229,15 @@ export class SecretCache {
       );
     }
     return this.#inFlight.start(key, "renew", () => this.#renew(key, entry));
+  }
+
+  #keyOf(lookup: CacheLookup): string {
+    let key = this.#keys.get(lookup);
+    if (key === undefined) {
+      key = cacheKey(lookup);
+      this.#keys.set(lookup, key);
+    }
+    return key;
   }
 
   /** A fresh hit, or the value a background renewal is checking right now. */

@@ -217,10 +217,18 @@ function levelLogger(
 ): Logger {
   const redactor = new Redactor(initialRedactions ?? []);
   let isClosed = false;
+  // The same message again (a client polling one secret) is escaped and
+  // redacted once; a new redaction forgets it.
+  let lastMessage: string | undefined;
+  let lastText = "";
   const log = (messageLevel: MessageLevel, message: string) => {
     if (isClosed || SEVERITY[messageLevel] < SEVERITY[level]) return;
     try {
-      const text = redactor.redact(escapeMessage(String(message)));
+      if (message !== lastMessage) {
+        lastText = redactor.redact(escapeMessage(String(message)));
+        lastMessage = message;
+      }
+      const text = lastText;
       emit(messageLevel, formatLine(nowMs(), messageLevel, text));
     } catch {
       // A broken clock or output must not break the caller; file failures
@@ -232,7 +240,10 @@ function levelLogger(
     info: (message) => log("INFO", message),
     warn: (message) => log("WARN", message),
     error: (message) => log("ERROR", message),
-    addRedaction: (value) => redactor.add(value),
+    addRedaction: (value) => {
+      redactor.add(value);
+      lastMessage = undefined;
+    },
     close: () => {
       if (isClosed) return;
       isClosed = true;

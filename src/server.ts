@@ -57,6 +57,8 @@ const ROUTE_MEMO = { capacity: 1024, maxKeyLength: 512 };
 interface Routed {
   readonly target: RequestTarget;
   readonly parsed: ParsedRoute;
+  /** The log line of a GET answered 200, the usual case: one string, reused. */
+  readonly okLine: string;
 }
 const JSON_HEADERS = { "content-type": "application/json" };
 const TEXT_HEADERS = { "content-type": "text/plain; charset=utf-8" };
@@ -69,7 +71,11 @@ export function createHandler(options: HandlerOptions): Handler {
   let inFlight = 0;
   const route = memoize((url): Routed | undefined => {
     const target = requestTarget(url);
-    return target && { target, parsed: parseRoute(target, options.pathPrefix) };
+    return target && {
+      target,
+      parsed: parseRoute(target, options.pathPrefix),
+      okLine: `GET ${target.pathname}${target.search} 200`,
+    };
   }, ROUTE_MEMO);
   return (request) => {
     const routed = route(request.url);
@@ -80,17 +86,17 @@ export function createHandler(options: HandlerOptions): Handler {
     const isPing = isPingPath(target.pathname);
     const limit = options.maxConn + (isPing ? PING_EXTRA_SLOTS : 0);
     if (inFlight >= limit) {
-      return logged(options.log, request, target, reject(rejection.tooMany()));
+      return logged(options.log, request, routed, reject(rejection.tooMany()));
     }
     const answered = answer(options, request, routed.parsed, isPing);
     // Answered at once (a rejection, /ping, a cache hit): it held no slot,
     // and Deno.serve sends a plain Response without another turn.
     if (answered instanceof Response) {
-      return logged(options.log, request, target, answered);
+      return logged(options.log, request, routed, answered);
     }
     inFlight++;
     return answered.then(
-      (response) => logged(options.log, request, target, response),
+      (response) => logged(options.log, request, routed, response),
     ).finally(() => inFlight--);
   };
 }
@@ -156,11 +162,13 @@ function reject(rejected: RequestRejection): Response {
 function logged(
   log: RequestLog,
   request: Request,
-  target: RequestTarget,
+  { target, okLine }: Routed,
   response: Response,
 ): Response {
   log.info(
-    `${request.method} ${target.pathname}${target.search} ${response.status}`,
+    response.status === 200 && request.method === "GET"
+      ? okLine
+      : `${request.method} ${target.pathname}${target.search} ${response.status}`,
   );
   return response;
 }

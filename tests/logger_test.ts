@@ -109,6 +109,22 @@ Deno.test("a forged line attempt stays one line in the log file", async () => {
   });
 });
 
+Deno.test("the same message logged again is redacted again after a redaction is added", () => {
+  const { logger, stdout } = captured("INFO");
+  const message = "GET /v1/db?key=AKIAEXAMPLESECRETKEY 200\n";
+  logger.info(message);
+  logger.info(message);
+  logger.addRedaction("AKIAEXAMPLESECRETKEY");
+  logger.info(message);
+  logger.info(message);
+  assert.deepEqual(stdout, [
+    "2024-01-01T00:00:00.000Z INFO GET /v1/db?key=AKIAEXAMPLESECRETKEY 200\\n",
+    "2024-01-01T00:00:00.000Z INFO GET /v1/db?key=AKIAEXAMPLESECRETKEY 200\\n",
+    "2024-01-01T00:00:00.000Z INFO GET /v1/db?key=[REDACTED] 200\\n",
+    "2024-01-01T00:00:00.000Z INFO GET /v1/db?key=[REDACTED] 200\\n",
+  ]);
+});
+
 Deno.test("redacted values never appear, at every level, alone or inside longer text", () => {
   const { logger, stdout, stderr } = captured("DEBUG", [TOKEN]);
   logger.addRedaction("AKIAEXAMPLESECRETKEY");
