@@ -43,9 +43,9 @@ Deno.test("loadtest --quick prints every figure and the README table", async () 
   assert.equal(output.code, 0, `exit ${output.code}\n${stderr}\n${stdout}`);
   const expected = [
     String
-      .raw`^round 1  bare Deno\.serve +${NUMBER} req/s  p50 ${NUMBER} ms  p99 ${NUMBER} ms$`,
+      .raw`^round 1  bare Deno\.serve +${NUMBER} req/s  p50 ${NUMBER} ms  p99 ${NUMBER} ms  CPU ${NUMBER} us/request$`,
     String
-      .raw`^round 1  agent \(cache hit\) +${NUMBER} req/s  p50 ${NUMBER} ms  p99 ${NUMBER} ms$`,
+      .raw`^round 1  agent \(cache hit\) +${NUMBER} req/s  p50 ${NUMBER} ms  p99 ${NUMBER} ms  CPU ${NUMBER} us/request$`,
     String.raw`^\(a\) 200 concurrent requests.*: \d+ GetSecretValue call`,
     String
       .raw`^\(b\) .*worst ${NUMBER} ms .*p50 ${NUMBER} ms, \d+ at 20 ms or more, \d+ upstream calls$`,
@@ -54,8 +54,9 @@ Deno.test("loadtest --quick prints every figure and the README table", async () 
     String
       .raw`^\(d\) resident memory: ${NUMBER} MiB idle, ${NUMBER} MiB with 1000 cached secrets of 4096 bytes$`,
     String
-      .raw`^\| bare \`Deno\.serve\` .* \| \d+ \| ${NUMBER} ms \| ${NUMBER} ms \|$`,
-    String.raw`^\| agent, cache hit \| \d+ \| ${NUMBER} ms \| ${NUMBER} ms \|$`,
+      .raw`^\| bare \`Deno\.serve\` .* \| \d+ \| ${NUMBER} ms \| ${NUMBER} ms \| ${NUMBER} µs \|$`,
+    String
+      .raw`^\| agent, cache hit \| \d+ \| ${NUMBER} ms \| ${NUMBER} ms \| ${NUMBER} µs \|$`,
     String
       .raw`^\| Cache-hit throughput, .* \| >= 0\.90 x \| ${NUMBER} x \| (yes|no) \|$`,
     String
@@ -67,7 +68,7 @@ Deno.test("loadtest --quick prints every figure and the README table", async () 
     String
       .raw`^\| Start-up to healthy /ping .* \| < 250 ms \| \d+ ms \| (yes|no) \|$`,
     String
-      .raw`^\| Resident memory .* \| < 90 MB \| ${NUMBER} MiB \| (yes|no) \|$`,
+      .raw`^\| Resident memory .* \| < 90 MB \| ${NUMBER} MiB \(${NUMBER} MB\) \| (yes|no) \|$`,
   ];
   for (const line of expected) {
     assert.match(stdout, new RegExp(line, "m"));
