@@ -2,11 +2,15 @@
  * Binds the handler to 127.0.0.1 with `Deno.serve`, and bounds connection
  * lifetime, which `Deno.serve` cannot do by itself (it has no idle or header
  * timeout, so a silent or slow-dripping client would hold its socket
- * forever). Every `maxConnectionAgeMs` a new server generation binds the same
- * port (`reusePort`) and the previous one shuts down gracefully: requests in
- * flight finish, and its connections, idle, half-sent or keep-alive, close.
- * So no connection lives longer than the limit plus the request it is
- * serving, and clients reconnect as they do after any keep-alive close.
+ * forever). A new server generation binds the same port (`reusePort`) before
+ * the previous one is `maxConnectionAgeMs` old; the previous one retires: for
+ * a short grace its answers carry `Connection: close`, so busy keep-alive
+ * clients leave cleanly after their current request instead of having an
+ * idle socket closed under a request they are sending, and then it shuts down
+ * gracefully: requests in flight finish, and its remaining connections, idle,
+ * half-sent or keep-alive, close. So no connection lives longer than the
+ * limit plus the request it is serving, and clients reconnect as they do
+ * after any keep-alive close.
  *
  * `Deno.serve` also builds `request.url` as `http://<Host header><target>`
  * without checking the Host: a Host holding `/`, `?` or `#` would move the
@@ -50,6 +54,8 @@ export class ListenError extends Error {
 
 const LOOPBACK = "127.0.0.1";
 const MAX_CONNECTION_AGE_MS = 61_000;
+/** How long a retiring generation tells its clients to leave before it closes what is left. */
+const RETIRE_GRACE_MS = 1_000;
 /** A DNS name or IPv4 address, or a bracketed IPv6 literal, then an optional port. */
 const PLAIN_HOST = /^(?:[A-Za-z0-9._~-]*|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?$/;
 
@@ -65,12 +71,22 @@ export async function listen(
   // reusePort would let a second agent share a busy port: refuse that first.
   if (options.port !== 0) probePortFree(options.port);
   handler = rejectingBadHost(handler);
+  const ageMs = options.maxConnectionAgeMs ?? MAX_CONNECTION_AGE_MS;
+  const graceMs = Math.min(RETIRE_GRACE_MS, ageMs / 4);
   let current = await serveGeneration(handler, options.port);
-  const { addr } = current;
-  const draining = new Set<Promise<void>>();
+  const { addr } = current.server;
+  const retiring = new Set<Generation>();
+  const closing = new Set<Promise<void>>();
+  const close = (generation: Generation) => {
+    retiring.delete(generation);
+    const done = generation.server.shutdown();
+    closing.add(done);
+    const forget = () => void closing.delete(done);
+    done.then(forget, forget);
+  };
 
   const rotate = async () => {
-    let next: Deno.HttpServer<Deno.NetAddr>;
+    let next: Generation;
     try {
       next = await serveGeneration(handler, addr.port);
     } catch (error) {
@@ -79,15 +95,14 @@ export async function listen(
     }
     const previous = current;
     current = next;
-    const done = previous.shutdown();
-    draining.add(done);
-    await done;
-    draining.delete(done);
+    previous.isRetiring = true;
+    retiring.add(previous);
+    const grace = setTimeout(() => {
+      if (retiring.has(previous)) close(previous);
+    }, graceMs);
+    Deno.unrefTimer(grace);
   };
-  const timer = setInterval(
-    rotate,
-    options.maxConnectionAgeMs ?? MAX_CONNECTION_AGE_MS,
-  );
+  const timer = setInterval(rotate, ageMs - graceMs);
   Deno.unrefTimer(timer);
   options.onListen?.(addr);
 
@@ -95,9 +110,26 @@ export async function listen(
     addr,
     async shutdown() {
       clearInterval(timer);
-      await Promise.all([current.shutdown(), ...draining]);
+      for (const generation of [current, ...retiring]) close(generation);
+      await Promise.all(closing);
     },
   };
+}
+
+/** One `Deno.serve`; once retiring, its answers close their connections. */
+interface Generation {
+  readonly server: Deno.HttpServer<Deno.NetAddr>;
+  isRetiring: boolean;
+}
+
+/** Asks the client to close the connection after this answer (RFC 9112, 9.6). */
+function closingConnection(response: Response): Response {
+  try {
+    response.headers.set("connection", "close");
+  } catch {
+    // Immutable headers: the shutdown after the grace closes it instead.
+  }
+  return response;
 }
 
 /**
@@ -125,15 +157,23 @@ function probePortFree(port: number): void {
 async function serveGeneration(
   handler: Handler,
   port: number,
-): Promise<Deno.HttpServer<Deno.NetAddr>> {
+): Promise<Generation> {
   let server: Deno.HttpServer<Deno.NetAddr>;
+  const generation = { isRetiring: false };
+  const served: Handler = (request) => {
+    const answer = handler(request);
+    if (!generation.isRetiring) return answer;
+    return answer instanceof Response
+      ? closingConnection(answer)
+      : answer.then(closingConnection);
+  };
   try {
     server = Deno.serve({
       hostname: LOOPBACK,
       port,
       reusePort: true,
       onListen: () => {},
-    }, handler);
+    }, served);
   } catch (error) {
     throw new ListenError(listenFailure(error, port), { cause: error });
   }
@@ -144,7 +184,7 @@ async function serveGeneration(
     await server.shutdown();
     throw new ListenError(redirected(`${address.hostname}:${address.port}`));
   }
-  return server;
+  return Object.assign(generation, { server });
 }
 
 function redirected(address: string): string {

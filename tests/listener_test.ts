@@ -101,3 +101,69 @@ Deno.test("a request in flight when its generation retires still gets its answer
     await server.shutdown();
   }
 });
+
+/** Reads one `ok` answer off a keep-alive connection; null when the connection closed first. */
+async function readAnswer(conn: Deno.Conn): Promise<string | null> {
+  const buffer = new Uint8Array(4096);
+  let text = "";
+  while (!/\r\n\r\n[\s\S]*ok$/.test(text)) {
+    let read: number | null;
+    try {
+      read = await conn.read(buffer);
+    } catch {
+      return null; // reset
+    }
+    if (read === null) return null;
+    text += new TextDecoder().decode(buffer.subarray(0, read));
+  }
+  return text;
+}
+
+Deno.test("across rotations, a busy keep-alive client is told to close and never loses a request on a reused connection", async () => {
+  const server = await listen(ok, { port: 0, maxConnectionAgeMs: 120 });
+  const request = encode("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  let answered = 0;
+  let toldToClose = 0;
+  let lostOnReused = 0;
+  const stopAt = performance.now() + 1_000;
+  try {
+    while (performance.now() < stopAt) {
+      const conn = await Deno.connect({
+        hostname: "127.0.0.1",
+        port: server.addr.port,
+      });
+      try {
+        for (let onThisConnection = 0;; onThisConnection++) {
+          try {
+            await conn.write(request);
+          } catch {
+            if (onThisConnection > 0) lostOnReused++;
+            break;
+          }
+          const answer = await readAnswer(conn);
+          if (answer === null) {
+            // A fresh connection may meet a listener that just closed, and a
+            // client retries then; a reused one must have been told first.
+            if (onThisConnection > 0) lostOnReused++;
+            break;
+          }
+          answered++;
+          if (/^connection: close$/im.test(answer)) {
+            toldToClose++;
+            break;
+          }
+        }
+      } finally {
+        conn.close();
+      }
+    }
+  } finally {
+    await server.shutdown();
+  }
+  assert.ok(answered > 100, `${answered} answers`);
+  assert.ok(
+    toldToClose >= 3,
+    `${toldToClose} answers carried Connection: close`,
+  );
+  assert.equal(lostOnReused, 0);
+});
