@@ -1,7 +1,7 @@
 /**
  * The HTTP layer: a function from `Request` to `Response` that applies the
- * contract's checks in order, and the `Deno.serve` wrapper that binds it to
- * loopback only.
+ * contract's checks in order; `listener.ts` binds it to loopback. Fresh cache
+ * hits are answered synchronously, and what a URL parses to is remembered.
  *
  * @module
  */
@@ -60,6 +60,7 @@ interface Routed {
   /** The log line of a GET answered 200, the usual case: one string, reused. */
   readonly okLine: string;
 }
+
 const JSON_HEADERS = { "content-type": "application/json" };
 const TEXT_HEADERS = { "content-type": "text/plain; charset=utf-8" };
 
