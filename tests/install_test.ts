@@ -391,7 +391,7 @@ Deno.test("the installed config means the defaults, and each commented line is a
   const settings = uncommented.split("\n").filter((line) =>
     /^[a-z_]+ =/.test(line)
   );
-  assert.equal(settings.length, 13);
+  assert.equal(settings.length, 18);
   // region and credentials_file_path have no default value to show: examples.
   assert.deepEqual(
     {
