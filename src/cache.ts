@@ -159,8 +159,9 @@ export class SecretCache {
   }
 
   /**
-   * A fresh entry's body, without waiting, counted as a hit; `undefined`
-   * when only {@linkcode get} can answer (a miss, an expired entry,
+   * The body {@linkcode get} would answer without waiting (a fresh entry, or
+   * one a background renewal is checking), counted as `get` counts it;
+   * `undefined` when only `get` can answer (a miss, an expired entry,
    * `refreshNow`, caching off).
    */
   peek(lookup: CacheLookup): string | undefined {

@@ -185,13 +185,9 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
  */
 export function consoleLogger(options: ConsoleLoggerOptions): Logger {
   const level = checkLevel(options.level);
-  const streams = [
-    options.stdout ?? batchedWriter(Deno.stdout),
-    options.stderr ?? batchedWriter(Deno.stderr),
-  ] as const;
-  const [stdout, stderr] = streams.map((out) =>
-    typeof out === "function" ? out : (line: string) => out.add(line)
-  );
+  const flushes: (() => void)[] = [];
+  const stdout = options.stdout ?? batchedLines(Deno.stdout, flushes);
+  const stderr = options.stderr ?? batchedLines(Deno.stderr, flushes);
   const emit = (messageLevel: MessageLevel, line: string) => {
     if (messageLevel === "DEBUG" || messageLevel === "INFO") stdout(line);
     else stderr(line);
@@ -202,7 +198,7 @@ export function consoleLogger(options: ConsoleLoggerOptions): Logger {
     clockMs(options.now),
     emit,
     () => {
-      for (const out of streams) if (out instanceof LineBatch) out.flush();
+      for (const flush of flushes) flush();
     },
   );
 }
@@ -386,13 +382,18 @@ function writeStderr(line: string): void {
 
 type SyncStream = { writeSync(p: Uint8Array): number };
 
-/** Lines for `stream`, written in batches. */
-function batchedWriter(stream: SyncStream): LineBatch {
-  return new LineBatch({
+/** A line writer for `stream` that writes in batches; its flush joins `flushes`. */
+function batchedLines(
+  stream: SyncStream,
+  flushes: (() => void)[],
+): (line: string) => void {
+  const batch = new LineBatch({
     write: (bytes) => writeBytes(stream, bytes),
     delayMs: DEFAULT_BATCH_DELAY_MS,
     maxChunkBytes: DEFAULT_BATCH_BYTES,
   });
+  flushes.push(() => batch.flush());
+  return (line) => batch.add(line);
 }
 
 function writeLine(stream: SyncStream, line: string) {
