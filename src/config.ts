@@ -50,7 +50,32 @@ export interface Config {
   readonly cacheMaxBytes: number;
   /** Secret names or ARNs fetched into the cache at start-up, in the background. */
   readonly warmUpSecrets: readonly string[];
+  /** Loopback addresses served on `httpPort`; empty only with a Unix socket. */
+  readonly listenAddresses: readonly ListenAddress[];
+  /** A Unix domain socket served besides (or instead of) the addresses. */
+  readonly unixSocketPath: string | undefined;
+  /** The socket file's permission bits, which then guard access to it. */
+  readonly unixSocketMode: number;
+  /** Whether requests over the Unix socket must carry the SSRF token too. */
+  readonly unixSocketRequireToken: boolean;
+  /** Serve Parameter Store on `/systemsmanager/parameters/get`. */
+  readonly parameterStore: boolean;
+  /** Serve Prometheus metrics on `/metrics`. */
+  readonly metrics: boolean;
+  /** Accept a `roleArn` query parameter and read with that role's credentials. */
+  readonly allowRoleArn: boolean;
+  /** The most assumed roles whose credentials (and SDK clients) are kept. */
+  readonly maxAssumedRoles: number;
+  /** Use the SDK's FIPS endpoints (an `AWS_ENDPOINT_URL_*` still wins). */
+  readonly useFipsEndpoint: boolean;
+  /** One line per served secret or parameter, in its own log. */
+  readonly auditLog: boolean;
 }
+
+/** The loopback addresses the agent may listen on; never anything else. */
+export type ListenAddress = "127.0.0.1" | "::1";
+
+const LISTEN_ADDRESSES: readonly ListenAddress[] = ["127.0.0.1", "::1"];
 
 /** The settings used when there is no configuration file. */
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -79,6 +104,16 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   refreshAheadPercent: 80,
   cacheMaxBytes: 64 * 1024 * 1024,
   warmUpSecrets: Object.freeze([]),
+  listenAddresses: Object.freeze(["127.0.0.1" as const]),
+  unixSocketPath: undefined,
+  unixSocketMode: 0o660,
+  unixSocketRequireToken: true,
+  parameterStore: false,
+  metrics: false,
+  allowRoleArn: false,
+  maxAssumedRoles: 10,
+  useFipsEndpoint: false,
+  auditLog: false,
 });
 
 /** A configuration file that cannot be used; `message` is the line to print. */
@@ -193,6 +228,43 @@ function secretIdList(
     }
     if (items.length > MAX_WARM_UP_SECRETS) return { problem: tooLongMessage };
     return { value: Object.freeze(items) };
+  };
+}
+
+function listenAddresses(
+  message: string,
+): ValueParser<readonly ListenAddress[]> {
+  return (raw) => {
+    if (!Array.isArray(raw)) return { problem: message };
+    const items: ListenAddress[] = [];
+    for (const item of raw) {
+      const address = LISTEN_ADDRESSES.find((known) => known === item);
+      if (address === undefined) return { problem: message };
+      if (!items.includes(address)) items.push(address);
+    }
+    return { value: Object.freeze(items) };
+  };
+}
+
+// sun_path holds 108 bytes, the terminating NUL included.
+const MAX_SOCKET_PATH_BYTES = 107;
+
+function socketPath(message: string): ValueParser<string> {
+  return (raw) =>
+    typeof raw === "string" && raw.startsWith("/") && !raw.includes("\0") &&
+      new TextEncoder().encode(raw).byteLength <= MAX_SOCKET_PATH_BYTES
+      ? { value: raw }
+      : { problem: message };
+}
+
+/** An octal string of permission bits that lets the owner read and write. */
+function socketMode(message: string): ValueParser<number> {
+  return (raw) => {
+    if (typeof raw !== "string" || !/^0?[0-7]{3}$/.test(raw)) {
+      return { problem: message };
+    }
+    const mode = parseInt(raw, 8);
+    return (mode & 0o600) === 0o600 ? { value: mode } : { problem: message };
   };
 }
 
@@ -335,6 +407,46 @@ const CONFIG_KEYS: readonly AnyKeyDescriptor[] = Object.freeze(
         "The list of warm-up secrets in the configuration file can't hold more than 1000 secrets.",
       ),
     },
+    {
+      key: "listen_addresses",
+      field: "listenAddresses",
+      parse: listenAddresses(
+        'The list of listen addresses in the configuration file must be a list of loopback addresses, 127.0.0.1 or ::1, such as ["127.0.0.1", "::1"].',
+      ),
+    },
+    {
+      key: "unix_socket_path",
+      field: "unixSocketPath",
+      parse: socketPath(
+        "The Unix socket path specified in the configuration file must be an absolute path of at most 107 bytes.",
+      ),
+    },
+    {
+      key: "unix_socket_mode",
+      field: "unixSocketMode",
+      parse: socketMode(
+        'The Unix socket mode specified in the configuration file isn\'t valid. The Unix socket mode must be an octal string, such as "0660", that gives the owner read and write access.',
+      ),
+    },
+    {
+      key: "unix_socket_require_token",
+      field: "unixSocketRequireToken",
+      parse: boolean,
+    },
+    { key: "parameter_store", field: "parameterStore", parse: boolean },
+    { key: "metrics", field: "metrics", parse: boolean },
+    { key: "allow_role_arn", field: "allowRoleArn", parse: boolean },
+    {
+      key: "max_assumed_roles",
+      field: "maxAssumedRoles",
+      parse: integerIn(
+        1,
+        100,
+        "The maximum number of assumed roles specified in the configuration file isn't valid. The maximum number of assumed roles must be in the range 1 to 100.",
+      ),
+    },
+    { key: "use_fips_endpoint", field: "useFipsEndpoint", parse: boolean },
+    { key: "audit_log", field: "auditLog", parse: boolean },
   ] satisfies AnyKeyDescriptor[],
 );
 
@@ -377,6 +489,13 @@ export function parseConfig(
       );
     }
     applyKey(config, descriptor, raw);
+  }
+  if (
+    config.listenAddresses.length === 0 && config.unixSocketPath === undefined
+  ) {
+    throw new ConfigError(
+      "The list of listen addresses in the configuration file can't be empty unless unix_socket_path is set.",
+    );
   }
   return Object.freeze(config);
 }

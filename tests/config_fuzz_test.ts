@@ -38,6 +38,9 @@ type KeySpec =
       readonly message: string;
       readonly tooLong: string;
     }
+    | { readonly kind: "addresses"; readonly message: string }
+    | { readonly kind: "socket"; readonly message: string }
+    | { readonly kind: "mode"; readonly message: string }
   );
 
 const SPECS: readonly KeySpec[] = [
@@ -168,7 +171,51 @@ const SPECS: readonly KeySpec[] = [
     tooLong:
       "The list of warm-up secrets in the configuration file can't hold more than 1000 secrets.",
   },
+  {
+    key: "listen_addresses",
+    field: "listenAddresses",
+    kind: "addresses",
+    message:
+      'The list of listen addresses in the configuration file must be a list of loopback addresses, 127.0.0.1 or ::1, such as ["127.0.0.1", "::1"].',
+  },
+  {
+    key: "unix_socket_path",
+    field: "unixSocketPath",
+    kind: "socket",
+    message:
+      "The Unix socket path specified in the configuration file must be an absolute path of at most 107 bytes.",
+  },
+  {
+    key: "unix_socket_mode",
+    field: "unixSocketMode",
+    kind: "mode",
+    message:
+      'The Unix socket mode specified in the configuration file isn\'t valid. The Unix socket mode must be an octal string, such as "0660", that gives the owner read and write access.',
+  },
+  {
+    key: "unix_socket_require_token",
+    field: "unixSocketRequireToken",
+    kind: "bool",
+  },
+  { key: "parameter_store", field: "parameterStore", kind: "bool" },
+  { key: "metrics", field: "metrics", kind: "bool" },
+  { key: "allow_role_arn", field: "allowRoleArn", kind: "bool" },
+  {
+    key: "max_assumed_roles",
+    field: "maxAssumedRoles",
+    kind: "int",
+    min: 1,
+    max: 100,
+    message:
+      "The maximum number of assumed roles specified in the configuration file isn't valid. The maximum number of assumed roles must be in the range 1 to 100.",
+  },
+  { key: "use_fips_endpoint", field: "useFipsEndpoint", kind: "bool" },
+  { key: "audit_log", field: "auditLog", kind: "bool" },
 ];
+/** Reported once every key is valid, when no address and no socket is left. */
+const NOTHING_TO_LISTEN_ON =
+  "The list of listen addresses in the configuration file can't be empty unless unix_socket_path is set.";
+const ADDRESSES = ["127.0.0.1", "::1"];
 
 const SPEC_BY_KEY = new Map(SPECS.map((spec) => [spec.key, spec]));
 const VALID_KEYS = `The valid keys are ${
@@ -181,7 +228,7 @@ const KNOWN_MESSAGES = new Set(
       : `The value of ${spec.key} in the configuration file must be true or false.`,
     ..."empty" in spec ? [spec.empty] : [],
     ..."tooLong" in spec ? [spec.tooLong] : [],
-  ]),
+  ]).concat(NOTHING_TO_LISTEN_ON),
 );
 const UNKNOWN_KEYS = [
   "__proto__",
@@ -438,6 +485,23 @@ function expectedSetting(
       return new Set(value).size > 1000
         ? { problem: spec.tooLong }
         : valid([...new Set(value)]);
+    case "addresses":
+      return Array.isArray(value) &&
+          value.every((item) => ADDRESSES.includes(item))
+        ? valid([...new Set(value)])
+        : { problem: spec.message };
+    case "socket":
+      return typeof value === "string" && value.startsWith("/") &&
+          !value.includes("\0") &&
+          new TextEncoder().encode(value).byteLength <= 107
+        ? valid(value)
+        : { problem: spec.message };
+    case "mode": {
+      const mode = typeof value === "string" && /^0?[0-7]{3}$/.test(value)
+        ? parseInt(value, 8)
+        : 0;
+      return (mode & 0o600) === 0o600 ? valid(mode) : { problem: spec.message };
+    }
   }
 }
 
@@ -492,6 +556,11 @@ function document(random: SeededRandom): Document {
     if ("problem" in outcome) problems.push(outcome.problem);
     else settings[spec.field] = outcome.value;
   }
+  const addresses = settings.listenAddresses as unknown[] | undefined;
+  if (
+    problems.length === 0 && addresses?.length === 0 &&
+    settings.unixSocketPath === undefined
+  ) problems.push(NOTHING_TO_LISTEN_ON);
   const comment = random.chance(0.2) ? "# a comment\n" : "";
   return {
     text: comment +
@@ -532,7 +601,21 @@ function validValue(spec: KeySpec, random: SeededRandom): TomlValue {
       );
     case "string":
     case "prefix":
+    case "socket":
       return tomlString(random.pick(["/v1/", "/", "/a b/", "/\u00e9"]), random);
+    case "mode":
+      return tomlString(random.pick(["0600", "660", "0777", "0640"]), random);
+    case "addresses": {
+      const items = random.list(
+        0,
+        3,
+        () => tomlString(random.pick(ADDRESSES), random),
+      );
+      return {
+        text: `[${items.map((item) => item.text).join(",")}]`,
+        value: items.map((item) => item.value),
+      };
+    }
     case "list":
     case "secrets": {
       const items = random.list(
@@ -584,7 +667,21 @@ function assertSound(config: Config, givenKeys: ReadonlySet<string>): void {
         assert.ok(typeof value === "string" && value !== "", spec.key);
         break;
       case "prefix":
+      case "socket":
         assert.ok(typeof value === "string" && value.startsWith("/"), spec.key);
+        break;
+      case "mode":
+        assert.ok(
+          Number.isInteger(value) && ((value as number) & 0o600) === 0o600 &&
+            (value as number) <= 0o777,
+          spec.key,
+        );
+        break;
+      case "addresses":
+        assert.ok(Array.isArray(value) && Object.isFrozen(value), spec.key);
+        assert.ok(
+          (value as unknown[]).every((a) => ADDRESSES.includes(a as string)),
+        );
         break;
       case "list":
       case "secrets":

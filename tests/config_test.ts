@@ -34,6 +34,16 @@ const MESSAGES = {
     'The list of warm-up secrets in the configuration file must be a list of secret names or ARNs, such as ["prod/db"].',
   warm_up_secrets_too_long:
     "The list of warm-up secrets in the configuration file can't hold more than 1000 secrets.",
+  listen_addresses:
+    'The list of listen addresses in the configuration file must be a list of loopback addresses, 127.0.0.1 or ::1, such as ["127.0.0.1", "::1"].',
+  listen_addresses_empty:
+    "The list of listen addresses in the configuration file can't be empty unless unix_socket_path is set.",
+  unix_socket_path:
+    "The Unix socket path specified in the configuration file must be an absolute path of at most 107 bytes.",
+  unix_socket_mode:
+    'The Unix socket mode specified in the configuration file isn\'t valid. The Unix socket mode must be an octal string, such as "0660", that gives the owner read and write access.',
+  max_assumed_roles:
+    "The maximum number of assumed roles specified in the configuration file isn't valid. The maximum number of assumed roles must be in the range 1 to 100.",
 } as const;
 
 function assertConfigError(text: string, message: string): void {
@@ -84,6 +94,16 @@ Deno.test("defaults match the contract table", () => {
     refreshAheadPercent: 80,
     cacheMaxBytes: 67108864,
     warmUpSecrets: [],
+    listenAddresses: ["127.0.0.1"],
+    unixSocketPath: undefined,
+    unixSocketMode: 0o660,
+    unixSocketRequireToken: true,
+    parameterStore: false,
+    metrics: false,
+    allowRoleArn: false,
+    maxAssumedRoles: 10,
+    useFipsEndpoint: false,
+    auditLog: false,
   };
   assert.deepEqual(DEFAULT_CONFIG, expected);
 });
@@ -135,6 +155,7 @@ const RANGES = [
     low: 65536,
     high: 1073741824,
   },
+  { key: "max_assumed_roles", field: "maxAssumedRoles", low: 1, high: 100 },
 ] as const;
 
 for (const { key, field, low, high } of RANGES) {
@@ -219,6 +240,12 @@ const BOOLEANS = [
   { key: "ignore_transient_errors", field: "ignoreTransientErrors" },
   { key: "validate_credentials", field: "validateCredentials" },
   { key: "refresh_ahead", field: "refreshAhead" },
+  { key: "unix_socket_require_token", field: "unixSocketRequireToken" },
+  { key: "parameter_store", field: "parameterStore" },
+  { key: "metrics", field: "metrics" },
+  { key: "allow_role_arn", field: "allowRoleArn" },
+  { key: "use_fips_endpoint", field: "useFipsEndpoint" },
+  { key: "audit_log", field: "auditLog" },
 ] as const;
 
 for (const { key, field } of BOOLEANS) {
@@ -353,7 +380,97 @@ Deno.test("warm_up_secrets holds at most 1000 distinct secrets", () => {
 });
 
 const VALID_KEYS =
-  "The valid keys are log_level, log_to_file, http_port, region, ttl_seconds, cache_size, ssrf_headers, ssrf_env_variables, path_prefix, max_conn, ignore_transient_errors, validate_credentials, credentials_file_path, upstream_timeout_ms, refresh_ahead, refresh_ahead_percent, cache_max_bytes, warm_up_secrets.";
+  "The valid keys are log_level, log_to_file, http_port, region, ttl_seconds, cache_size, ssrf_headers, ssrf_env_variables, path_prefix, max_conn, ignore_transient_errors, validate_credentials, credentials_file_path, upstream_timeout_ms, refresh_ahead, refresh_ahead_percent, cache_max_bytes, warm_up_secrets, listen_addresses, unix_socket_path, unix_socket_mode, unix_socket_require_token, parameter_store, metrics, allow_role_arn, max_assumed_roles, use_fips_endpoint, audit_log.";
+
+Deno.test("listen_addresses takes 127.0.0.1 and ::1, each once, and nothing else", () => {
+  assert.deepEqual(
+    parseConfig('listen_addresses = ["::1"]').listenAddresses,
+    ["::1"],
+  );
+  assert.deepEqual(
+    parseConfig('listen_addresses = ["127.0.0.1", "::1", "127.0.0.1"]')
+      .listenAddresses,
+    ["127.0.0.1", "::1"],
+  );
+  for (
+    const value of [
+      '["0.0.0.0"]',
+      '["::"]',
+      '["localhost"]',
+      '["[::1]"]',
+      '["127.0.0.2"]',
+      '["10.0.0.1"]',
+      '"127.0.0.1"',
+      "[1]",
+      '["::1", "0.0.0.0"]',
+    ]
+  ) {
+    assertConfigError(
+      `listen_addresses = ${value}`,
+      MESSAGES.listen_addresses,
+    );
+  }
+});
+
+Deno.test("listen_addresses may be empty only with a Unix socket", () => {
+  assertConfigError("listen_addresses = []", MESSAGES.listen_addresses_empty);
+  const config = parseConfig(
+    'listen_addresses = []\nunix_socket_path = "/run/awssmaagent/agent.sock"',
+  );
+  assert.deepEqual(config.listenAddresses, []);
+  assert.equal(config.unixSocketPath, "/run/awssmaagent/agent.sock");
+});
+
+Deno.test("unix_socket_path is an absolute path that fits sun_path", () => {
+  const longest = `/${"a".repeat(106)}`;
+  assert.equal(
+    parseConfig(`unix_socket_path = "${longest}"`).unixSocketPath,
+    longest,
+  );
+  for (
+    const value of [
+      '""',
+      '"agent.sock"',
+      '"./agent.sock"',
+      `"/${"a".repeat(107)}"`,
+      `"/${"\u00e9".repeat(54)}"`,
+      '"/a\\u0000b"',
+      "1",
+      "true",
+    ]
+  ) {
+    assertConfigError(
+      `unix_socket_path = ${value}`,
+      MESSAGES.unix_socket_path,
+    );
+  }
+});
+
+Deno.test("unix_socket_mode is an octal string giving the owner read and write", () => {
+  assert.equal(parseConfig('unix_socket_mode = "0600"').unixSocketMode, 0o600);
+  assert.equal(parseConfig('unix_socket_mode = "666"').unixSocketMode, 0o666);
+  assert.equal(parseConfig('unix_socket_mode = "0777"').unixSocketMode, 0o777);
+  for (
+    const value of [
+      '"0400"',
+      '"0200"',
+      '"0060"',
+      '"0800"',
+      '"1777"',
+      '"00660"',
+      '"66"',
+      '"rw-rw----"',
+      "660",
+      "0o660",
+      '""',
+    ]
+  ) {
+    assertConfigError(
+      `unix_socket_mode = ${value}`,
+      MESSAGES.unix_socket_mode,
+    );
+  }
+});
 
 Deno.test("an unknown key is an error naming it", () => {
   assertConfigError(
@@ -468,6 +585,16 @@ refresh_ahead = false
 refresh_ahead_percent = 90
 cache_max_bytes = "1048576"
 warm_up_secrets = ["prod/db"]
+listen_addresses = ["::1", "127.0.0.1", "::1"]
+unix_socket_path = "/run/awssmaagent/agent.sock"
+unix_socket_mode = "0600"
+unix_socket_require_token = false
+parameter_store = true
+metrics = true
+allow_role_arn = true
+max_assumed_roles = 3
+use_fips_endpoint = true
+audit_log = true
 `);
   assert.deepEqual(config, {
     logLevel: "DEBUG",
@@ -488,6 +615,16 @@ warm_up_secrets = ["prod/db"]
     refreshAheadPercent: 90,
     cacheMaxBytes: 1048576,
     warmUpSecrets: ["prod/db"],
+    listenAddresses: ["::1", "127.0.0.1"],
+    unixSocketPath: "/run/awssmaagent/agent.sock",
+    unixSocketMode: 0o600,
+    unixSocketRequireToken: false,
+    parameterStore: true,
+    metrics: true,
+    allowRoleArn: true,
+    maxAssumedRoles: 3,
+    useFipsEndpoint: true,
+    auditLog: true,
   });
 });
 
