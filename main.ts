@@ -13,7 +13,7 @@ import { createCredentialsFileProvider } from "./src/credentials_file.ts";
 import { isTransient, UpstreamError } from "./src/errors.ts";
 import { consoleLogger, type Logger, openFileLogger } from "./src/logger.ts";
 import { createSecretsClient } from "./src/secrets_client.ts";
-import { listen } from "./src/listener.ts";
+import { addressUrl, listen } from "./src/listener.ts";
 import { createHandler } from "./src/server.ts";
 import { describeStartupError, StartupError } from "./src/startup_error.ts";
 import { createTokenCheck, resolveToken } from "./src/token.ts";
@@ -88,6 +88,7 @@ async function main(args: readonly string[]): Promise<number> {
     pathPrefix: config.pathPrefix,
     maxConn: config.maxConn,
     isAuthorized: createTokenCheck(token, config.ssrfHeaders),
+    unixSocketRequiresToken: config.unixSocketRequireToken,
     secrets: cache,
     log,
   });
@@ -105,9 +106,13 @@ async function main(args: readonly string[]): Promise<number> {
   }
   const server = await listen(handler, {
     port: config.httpPort,
+    addresses: config.listenAddresses,
+    unixSocket: config.unixSocketPath === undefined
+      ? undefined
+      : { path: config.unixSocketPath, mode: config.unixSocketMode },
     onRotationError: (error) => log.error(error.message),
-    onListen: ({ port }) => {
-      const line = `Agent/${VERSION} listening on http://127.0.0.1:${port}`;
+    onListen: (address) => {
+      const line = `Agent/${VERSION} listening on ${addressUrl(address)}`;
       console.log(line);
       log.info(line);
     },

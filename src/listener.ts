@@ -1,5 +1,6 @@
 /**
- * Binds the handler to 127.0.0.1 with `Deno.serve`, and bounds connection
+ * Binds the handler to loopback (127.0.0.1, `[::1]`, or both) and optionally
+ * a Unix domain socket with `Deno.serve`, and bounds connection
  * lifetime, which `Deno.serve` cannot do by itself (it has no idle or header
  * timeout, so a silent or slow-dripping client would hold its socket
  * forever). A new server generation binds the same port (`reusePort`) before
@@ -12,6 +13,13 @@
  * limit plus the request it is serving, and clients reconnect as they do
  * after any keep-alive close.
  *
+ * A Unix socket is bound at `<path>.new` under a umask that gives it the
+ * configured mode from its first moment, then renamed over `<path>`: the
+ * rename is atomic, so a client always finds a socket there, and each
+ * rotation swaps in the next generation the same way. A socket at `<path>`
+ * that still answers belongs to another process and is left alone; one that
+ * does not is a leftover and is replaced.
+ *
  * `Deno.serve` also builds `request.url` as `http://<Host header><target>`
  * without checking the Host: a Host holding `/`, `?` or `#` would move the
  * path the handler routes on (and logs), and one the URL parser rejects makes
@@ -21,29 +29,43 @@
  * @module
  */
 
-/** Serves one request; `Deno.serve` calls it. A plain `Response` skips a promise hop. */
-export type Handler = (request: Request) => Response | Promise<Response>;
+/** Serves one request; `Deno.serve` calls it, with the client's address. */
+export type Handler = (
+  request: Request,
+  info?: Deno.ServeHandlerInfo<Deno.Addr>,
+) => Response | Promise<Response>;
+
+/** A Unix domain socket to serve on, and the permission bits of its file. */
+export interface UnixSocketOptions {
+  readonly path: string;
+  readonly mode: number;
+}
 
 /** Where and how to listen. */
 export interface ListenOptions {
-  /** 0 picks a free port. */
+  /** The TCP port of every address; 0 picks a free one (shared by all). */
   readonly port: number;
+  /** Loopback addresses; default 127.0.0.1 only. */
+  readonly addresses?: readonly ListenAddress[];
+  readonly unixSocket?: UnixSocketOptions;
   /** How long a connection may live; default 61 s, as the original agent. */
   readonly maxConnectionAgeMs?: number;
-  /** Called once the socket is bound, with the address actually obtained. */
-  readonly onListen?: (address: Deno.NetAddr) => void;
+  /** Called once per bound socket, with the address actually obtained. */
+  readonly onListen?: (address: Deno.NetAddr | Deno.UnixAddr) => void;
   /** Called when a new generation cannot bind; the current one keeps serving. */
   readonly onRotationError?: (error: ListenError) => void;
 }
 
-/** The agent's listening socket(s). */
+/** The agent's listening sockets. */
 export interface Listener {
-  readonly addr: Deno.NetAddr;
+  readonly addrs: readonly (Deno.NetAddr | Deno.UnixAddr)[];
+  /** The TCP port, or 0 when the agent serves on a Unix socket only. */
+  readonly port: number;
   /** Stops accepting, lets requests in flight finish, closes every connection. */
   shutdown(): Promise<void>;
 }
 
-/** Raised when the socket cannot be bound where the agent must listen. */
+/** Raised when a socket cannot be bound where the agent must listen. */
 export class ListenError extends Error {
   /** A one-line message for stderr. */
   constructor(message: string, options?: ErrorOptions) {
@@ -52,7 +74,9 @@ export class ListenError extends Error {
   }
 }
 
-const LOOPBACK = "127.0.0.1";
+/** The loopback addresses the agent may listen on. */
+export type ListenAddress = "127.0.0.1" | "::1";
+
 const MAX_CONNECTION_AGE_MS = 61_000;
 /** How long a retiring generation tells its clients to leave before it closes what is left. */
 const RETIRE_GRACE_MS = 1_000;
@@ -60,66 +84,132 @@ const RETIRE_GRACE_MS = 1_000;
 const PLAIN_HOST = /^(?:[A-Za-z0-9._~-]*|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?$/;
 
 /**
- * Serves on 127.0.0.1 only, in generations of at most `maxConnectionAgeMs`.
- * `DENO_SERVE_ADDRESS` can redirect `Deno.serve`, so each bound address is
- * checked and anything else is shut down at once.
+ * Serves on the given loopback addresses and Unix socket, each in
+ * generations of at most `maxConnectionAgeMs`. `DENO_SERVE_ADDRESS` can
+ * redirect `Deno.serve`, so each bound address is checked and anything else
+ * is shut down at once.
  */
 export async function listen(
   handler: Handler,
   options: ListenOptions,
 ): Promise<Listener> {
+  const addresses = options.addresses ?? ["127.0.0.1"];
   // reusePort would let a second agent share a busy port: refuse that first.
-  if (options.port !== 0) probePortFree(options.port);
+  if (options.port !== 0) {
+    for (const hostname of addresses) probePortFree(hostname, options.port);
+  }
   handler = rejectingBadHost(handler);
   const ageMs = options.maxConnectionAgeMs ?? MAX_CONNECTION_AGE_MS;
   const graceMs = Math.min(RETIRE_GRACE_MS, ageMs / 4);
-  let current = await serveGeneration(handler, options.port);
-  const { addr } = current.server;
-  const retiring = new Set<Generation>();
-  const closing = new Set<Promise<void>>();
-  const close = (generation: Generation) => {
-    retiring.delete(generation);
-    const done = generation.server.shutdown();
-    closing.add(done);
-    const forget = () => void closing.delete(done);
-    done.then(forget, forget);
-  };
-
-  const rotate = async () => {
-    let next: Generation;
-    try {
-      next = await serveGeneration(handler, addr.port);
-    } catch (error) {
-      options.onRotationError?.(error as ListenError);
-      return;
+  const groups: GenerationGroup[] = [];
+  let port = options.port;
+  try {
+    for (const hostname of addresses) {
+      const first = await serveTcp(handler, hostname, port);
+      // Later generations bind the port the first one got.
+      const bound = (first.server.addr as Deno.NetAddr).port;
+      port = bound;
+      groups.push(
+        new GenerationGroup(
+          first,
+          () => serveTcp(handler, hostname, bound),
+          graceMs,
+        ),
+      );
     }
-    const previous = current;
-    current = next;
-    previous.isRetiring = true;
-    retiring.add(previous);
-    const grace = setTimeout(() => {
-      if (retiring.has(previous)) close(previous);
-    }, graceMs);
-    Deno.unrefTimer(grace);
-  };
-  const timer = setInterval(rotate, ageMs - graceMs);
+    const socket = options.unixSocket;
+    if (socket !== undefined) {
+      await refuseLiveSocket(socket.path);
+      groups.push(
+        new GenerationGroup(
+          await serveUnix(handler, socket),
+          () => serveUnix(handler, socket),
+          graceMs,
+        ),
+      );
+    }
+  } catch (error) {
+    await Promise.all(groups.map((group) => group.shutdown()));
+    throw error;
+  }
+  const timer = setInterval(() => {
+    for (const group of groups) group.rotate(options.onRotationError);
+  }, ageMs - graceMs);
   Deno.unrefTimer(timer);
-  options.onListen?.(addr);
+  for (const group of groups) options.onListen?.(group.addr);
 
   return {
-    addr,
+    addrs: groups.map((group) => group.addr),
+    port: addresses.length > 0 ? port : 0,
     async shutdown() {
       clearInterval(timer);
-      for (const generation of [current, ...retiring]) close(generation);
-      await Promise.all(closing);
+      await Promise.all(groups.map((group) => group.shutdown()));
     },
   };
 }
 
 /** One `Deno.serve`; once retiring, its answers close their connections. */
 interface Generation {
-  readonly server: Deno.HttpServer<Deno.NetAddr>;
+  readonly server: Deno.HttpServer<Deno.NetAddr | Deno.UnixAddr>;
   isRetiring: boolean;
+  /** Runs after the server has shut down (a Unix socket removes its file). */
+  readonly afterShutdown?: () => void;
+}
+
+/** The generations of one socket: the current one, and those retiring. */
+class GenerationGroup {
+  readonly addr: Deno.NetAddr | Deno.UnixAddr;
+  #current: Generation;
+  readonly #bind: () => Promise<Generation>;
+  readonly #graceMs: number;
+  readonly #retiring = new Set<Generation>();
+  readonly #closing = new Set<Promise<void>>();
+
+  /** `bind` makes each later generation. */
+  constructor(
+    first: Generation,
+    bind: () => Promise<Generation>,
+    graceMs: number,
+  ) {
+    this.#current = first;
+    this.addr = first.server.addr;
+    this.#bind = bind;
+    this.#graceMs = graceMs;
+  }
+
+  async rotate(onError?: (error: ListenError) => void): Promise<void> {
+    let next: Generation;
+    try {
+      next = await this.#bind();
+    } catch (error) {
+      onError?.(error as ListenError);
+      return;
+    }
+    const previous = this.#current;
+    this.#current = next;
+    previous.isRetiring = true;
+    this.#retiring.add(previous);
+    const grace = setTimeout(() => {
+      if (this.#retiring.has(previous)) this.#close(previous);
+    }, this.#graceMs);
+    Deno.unrefTimer(grace);
+  }
+
+  async shutdown(): Promise<void> {
+    for (const generation of [this.#current, ...this.#retiring]) {
+      this.#close(generation);
+    }
+    await Promise.all(this.#closing);
+    this.#current.afterShutdown?.();
+  }
+
+  #close(generation: Generation): void {
+    this.#retiring.delete(generation);
+    const done = generation.server.shutdown();
+    this.#closing.add(done);
+    const forget = () => void this.#closing.delete(done);
+    done.then(forget, forget);
+  }
 }
 
 /** Asks the client to close the connection after this answer (RFC 9112, 9.6). */
@@ -137,76 +227,204 @@ function closingConnection(response: Response): Response {
  * handler answers 400 to one that is shaped right but does not parse.
  */
 function rejectingBadHost(handler: Handler): Handler {
-  return (request) => {
+  return (request, info) => {
     const host = request.headers.get("host");
     if (host !== null && !PLAIN_HOST.test(host)) {
       return new Response(null, { status: 400 });
     }
-    return handler(request);
+    return handler(request, info);
   };
 }
 
-function probePortFree(port: number): void {
+function probePortFree(hostname: ListenAddress, port: number): void {
   try {
-    Deno.listen({ hostname: LOOPBACK, port }).close();
+    Deno.listen({ hostname, port }).close();
   } catch (error) {
-    throw new ListenError(listenFailure(error, port), { cause: error });
+    throw new ListenError(listenFailure(error, hostname, port), {
+      cause: error,
+    });
   }
 }
 
-async function serveGeneration(
+/** The generation's handler: the same, plus `Connection: close` once retiring. */
+function generationHandler(
   handler: Handler,
-  port: number,
-): Promise<Generation> {
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  const generation = { isRetiring: false };
-  const served: Handler = (request) => {
-    const answer = handler(request);
+  generation: { isRetiring: boolean },
+): Deno.ServeHandler<Deno.NetAddr | Deno.UnixAddr> {
+  return (request, info) => {
+    const answer = handler(request, info);
     if (!generation.isRetiring) return answer;
     return answer instanceof Response
       ? closingConnection(answer)
       : answer.then(closingConnection);
   };
+}
+
+async function serveTcp(
+  handler: Handler,
+  hostname: ListenAddress,
+  port: number,
+): Promise<Generation> {
+  const generation = { isRetiring: false };
+  let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({
-      hostname: LOOPBACK,
+      hostname,
       port,
       reusePort: true,
       onListen: () => {},
-    }, served);
+    }, generationHandler(handler, generation));
   } catch (error) {
-    throw new ListenError(listenFailure(error, port), { cause: error });
+    throw new ListenError(listenFailure(error, hostname, port), {
+      cause: error,
+    });
   }
   const address = server.addr;
   const isWanted = address.transport === "tcp" &&
-    address.hostname === LOOPBACK && (port === 0 || address.port === port);
+    address.hostname === hostname && (port === 0 || address.port === port);
   if (!isWanted) {
     await server.shutdown();
-    throw new ListenError(redirected(`${address.hostname}:${address.port}`));
+    throw new ListenError(
+      redirected(`${address.hostname}:${address.port}`, hostname),
+    );
   }
   return Object.assign(generation, { server });
 }
 
-function redirected(address: string): string {
-  return `Refusing to serve on ${address}: the agent listens on ${LOOPBACK}:<http_port> only (is DENO_SERVE_ADDRESS set?)`;
+async function serveUnix(
+  handler: Handler,
+  socket: UnixSocketOptions,
+): Promise<Generation> {
+  const staging = `${socket.path}.new`;
+  const generation = { isRetiring: false };
+  let server: Deno.HttpServer<Deno.UnixAddr>;
+  let inode: number | null;
+  try {
+    removeIfSocket(staging);
+    // The socket file is created with the configured mode, never wider.
+    const umask = Deno.umask(0o777 & ~socket.mode);
+    try {
+      server = Deno.serve({
+        path: staging,
+        transport: "unix",
+        onListen: () => {},
+      }, generationHandler(handler, generation));
+    } finally {
+      Deno.umask(umask);
+    }
+    Deno.chmodSync(staging, socket.mode);
+    inode = Deno.statSync(staging).ino;
+    Deno.renameSync(staging, socket.path);
+  } catch (error) {
+    if (error instanceof ListenError) throw error;
+    throw new ListenError(unixFailure(error, socket.path), { cause: error });
+  }
+  // The file is ours to remove only while no newer generation replaced it.
+  const afterShutdown = () => {
+    try {
+      if (Deno.lstatSync(socket.path).ino === inode) {
+        Deno.removeSync(socket.path);
+      }
+    } catch {
+      // Already gone.
+    }
+  };
+  return Object.assign(generation, {
+    server,
+    afterShutdown,
+  });
+}
+
+/** A socket file that accepts connections belongs to a running process. */
+async function refuseLiveSocket(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw new ListenError(unixFailure(error, path), { cause: error });
+  }
+  if (!info.isSocket) {
+    throw new ListenError(
+      `Could not listen on unix:${path}: the path exists and is not a socket`,
+    );
+  }
+  let connection: Deno.UnixConn | undefined;
+  try {
+    connection = await Deno.connect({ transport: "unix", path });
+  } catch {
+    return;
+  }
+  connection.close();
+  throw new ListenError(
+    `Could not listen on unix:${path}: another process is serving on it`,
+  );
+}
+
+function removeIfSocket(path: string): void {
+  try {
+    if (Deno.lstatSync(path).isSocket) Deno.removeSync(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+/** Where clients reach a bound socket: `http://[::1]:2773`, `unix:/run/a.sock`. */
+export function addressUrl(address: Deno.NetAddr | Deno.UnixAddr): string {
+  return "path" in address
+    ? `unix:${address.path}`
+    : `http://${bracketed(address.hostname)}:${address.port}`;
+}
+
+/** A host as URLs and Deno's permission flags write it: IPv6 in brackets. */
+function bracketed(hostname: string): string {
+  return hostname.includes(":") ? `[${hostname}]` : hostname;
+}
+
+function redirected(address: string, hostname: string): string {
+  return `Refusing to serve on ${address}: the agent listens on ${
+    bracketed(hostname)
+  }:<http_port> only (is DENO_SERVE_ADDRESS set?)`;
 }
 
 // Deno's NotCapable message names the address it was asked for.
 const REFUSED_ADDRESS = /net access to "([^"]+)"/;
 
-function listenFailure(error: unknown, port: number): string {
+function listenFailure(
+  error: unknown,
+  hostname: ListenAddress,
+  port: number,
+): string {
+  const where = `${bracketed(hostname)}:${port}`;
   if (error instanceof Deno.errors.AddrInUse) {
-    return `Could not listen on ${LOOPBACK}:${port}: the port is already in use`;
+    return `Could not listen on ${where}: the port is already in use`;
   }
   if (error instanceof Deno.errors.NotCapable) {
     const asked = REFUSED_ADDRESS.exec(error.message)?.[1];
     // DENO_SERVE_ADDRESS moved the socket somewhere the sandbox rightly refuses.
-    if (asked !== undefined && asked !== `${LOOPBACK}:${port}`) {
-      return redirected(asked);
+    if (asked !== undefined && asked !== where) {
+      return redirected(asked, hostname);
     }
-    return `Could not listen on ${LOOPBACK}:${port}: the sandbox does not grant it (add "${LOOPBACK}" to "net" in the "agent" permission set in deno.json)`;
+    return `Could not listen on ${where}: the sandbox does not grant it (add "${
+      bracketed(hostname)
+    }" to "net" in the "agent" permission set in deno.json)`;
   }
-  return `Could not listen on ${LOOPBACK}:${port}: ${
-    error instanceof Error ? error.message : String(error)
+  return `Could not listen on ${where}: ${
+    error instanceof Error ? error.message.split("\n", 1)[0] : String(error)
+  }`;
+}
+
+function unixFailure(error: unknown, path: string): string {
+  if (error instanceof Deno.errors.NotCapable) {
+    return `Could not listen on unix:${path}: the sandbox does not grant it (add "unix:${path}" and "unix:${path}.new" to "net", both paths to "read" and "write", and "umask" to "sys" in the "agent" permission set in deno.json)`;
+  }
+  if (error instanceof Deno.errors.NotFound) {
+    return `Could not listen on unix:${path}: its directory does not exist`;
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return `Could not listen on unix:${path}: permission denied`;
+  }
+  return `Could not listen on unix:${path}: ${
+    error instanceof Error ? error.message.split("\n", 1)[0] : String(error)
   }`;
 }

@@ -45,6 +45,11 @@ export interface HandlerOptions {
   readonly maxConn: number;
   /** The SSRF token check over the configured headers. */
   readonly isAuthorized: (headers: Headers) => boolean;
+  /**
+   * False when the operator lets the Unix socket's file mode alone guard
+   * it: requests arriving on it skip the token check. Default true.
+   */
+  readonly unixSocketRequiresToken?: boolean;
   readonly secrets: SecretLookupService;
   readonly log: RequestLog;
 }
@@ -78,7 +83,8 @@ export function createHandler(options: HandlerOptions): Handler {
       okLine: `GET ${target.pathname}${target.search} 200`,
     };
   }, ROUTE_MEMO);
-  return (request) => {
+  const trustsUnixSocket = options.unixSocketRequiresToken === false;
+  return (request, info) => {
     const routed = route(request.url);
     // Only a Host header that passed the listener's check yet names no valid
     // host (a port over 65535, say) gets here without a URL.
@@ -89,7 +95,9 @@ export function createHandler(options: HandlerOptions): Handler {
     if (inFlight >= limit) {
       return logged(options.log, request, routed, reject(rejection.tooMany()));
     }
-    const answered = answer(options, request, routed.parsed, isPing);
+    const needsToken = !isPing &&
+      !(trustsUnixSocket && info?.remoteAddr.transport === "unix");
+    const answered = answer(options, request, routed.parsed, needsToken);
     // Answered at once (a rejection, /ping, a cache hit): it held no slot,
     // and Deno.serve sends a plain Response without another turn.
     if (answered instanceof Response) {
@@ -106,9 +114,9 @@ function answer(
   options: HandlerOptions,
   request: Request,
   parsed: ParsedRoute,
-  isPing: boolean,
+  needsToken: boolean,
 ): Response | Promise<Response> {
-  if (!isPing) {
+  if (needsToken) {
     if (request.headers.has("x-forwarded-for")) {
       return reject(rejection.forwarded());
     }

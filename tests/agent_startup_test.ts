@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import {
   type AgentExit,
   type AgentLaunch,
+  agentLines,
   freePort,
   runAgentToExit,
   type RunningAgent,
@@ -24,24 +25,11 @@ import {
 } from "./support/secrets_manager_server.ts";
 import { VERSION } from "../src/version.ts";
 
-/**
- * Deno's own notice for a permission set in deno.json, printed by the
- * runtime before the agent runs; it is not the agent's line.
- */
-const DENO_PERMISSION_SET_NOTICE =
-  "Warning Permissions in the config file is an experimental feature and may change in the future.";
 const USAGE = /^Usage: \S+ \[--config <file>\]$/;
 const STACK_FRAME = /^ {4}at /m;
 const IS_ROOT = Deno.uid() === 0;
 const WRONG_SECRET_KEY = "wrong/secret/access/key/EXAMPLEKEY000000";
 const STS = "GetCallerIdentity";
-
-/** The agent's own stderr lines: Deno's notice and blank lines left out. */
-function agentLines(stderr: string): string[] {
-  return stderr.split("\n").map((line) => line.trimEnd()).filter((line) =>
-    line !== "" && line !== DENO_PERMISSION_SET_NOTICE
-  );
-}
 
 /** Asserts the exit code, no stack trace, and exactly the expected lines. */
 function assertExit(

@@ -7,12 +7,12 @@ Deno.test("listen binds 127.0.0.1 and reports the port it got", async () => {
   let reported: Deno.NetAddr | undefined;
   const server = await listen(ok, {
     port: 0,
-    onListen: (address) => (reported = address),
+    onListen: (address) => (reported = address as Deno.NetAddr),
   });
   try {
-    assert.equal(server.addr.hostname, "127.0.0.1");
-    assert.equal(reported?.port, server.addr.port);
-    const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    assert.equal((server.addrs[0] as Deno.NetAddr).hostname, "127.0.0.1");
+    assert.equal(reported?.port, server.port);
+    const response = await fetch(`http://127.0.0.1:${server.port}/`);
     assert.equal(await response.text(), "ok");
   } finally {
     await server.shutdown();
@@ -37,7 +37,7 @@ Deno.test("a second agent on the same port is refused, reusePort notwithstanding
   const first = await listen(ok, { port: 0 });
   try {
     await assert.rejects(
-      listen(ok, { port: first.addr.port }),
+      listen(ok, { port: first.port }),
       /port is already in use/,
     );
   } finally {
@@ -60,7 +60,7 @@ const encode = (text: string) => new TextEncoder().encode(text);
 Deno.test("idle, half-sent and keep-alive connections are closed at the age limit while new clients are served", async () => {
   const server = await listen(ok, { port: 0, maxConnectionAgeMs: 150 });
   const connect = () =>
-    Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+    Deno.connect({ hostname: "127.0.0.1", port: server.port });
   const idle = await connect();
   const halfSent = await connect();
   const keepAlive = await connect();
@@ -73,7 +73,7 @@ Deno.test("idle, half-sent and keep-alive connections are closed at the age limi
     assert.equal(fromIdle, "");
     assert.equal(fromHalfSent, "");
     assert.match(fromKeepAlive, /^HTTP\/1\.1 200 OK/);
-    const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    const response = await fetch(`http://127.0.0.1:${server.port}/`);
     assert.equal(await response.text(), "ok");
   } finally {
     for (const conn of [idle, halfSent, keepAlive]) conn.close();
@@ -90,7 +90,7 @@ Deno.test("a request in flight when its generation retires still gets its answer
     return new Response("late but whole");
   }, { port: 0, maxConnectionAgeMs: 50 });
   try {
-    const pending = fetch(`http://127.0.0.1:${server.addr.port}/`);
+    const pending = fetch(`http://127.0.0.1:${server.port}/`);
     await started.promise;
     await new Promise((resolve) => setTimeout(resolve, 200));
     release.resolve();
@@ -130,7 +130,7 @@ Deno.test("across rotations, a busy keep-alive client is told to close and never
     while (performance.now() < stopAt) {
       const conn = await Deno.connect({
         hostname: "127.0.0.1",
-        port: server.addr.port,
+        port: server.port,
       });
       try {
         for (let onThisConnection = 0;; onThisConnection++) {

@@ -11,6 +11,7 @@ import {
   startTaskCommand,
 } from "./support/agent_process.ts";
 import {
+  AGENT_SOCKET_FILES,
   DEFAULT_IMPORT_HOSTS,
   FORBIDDEN_NET_HOSTS,
   NEEDED_NET_HOSTS,
@@ -22,10 +23,17 @@ const DENO_JSON = new URL("../deno.json", import.meta.url);
 const SET_NAME = "agent";
 /** Tasks that run the agent itself, under its set. */
 const AGENT_TASKS = ["start", "compile"];
-/** The sys APIs the SDK needs; anything more must be argued for here. */
-const NEEDED_SYS = ["osRelease"];
-/** The log folders, the only places the agent may write. */
-const LOG_FOLDERS = ["./logs", "/opt/aws/secretsmanageragent/logs"];
+/**
+ * The sys APIs needed; anything more must be argued for here: the SDK reads
+ * osRelease, and binding the Unix socket sets the umask for its mode.
+ */
+const NEEDED_SYS = ["osRelease", "umask"];
+/** The log folders and the socket files: the only places the agent may write. */
+const WRITABLE = [
+  "./logs",
+  "/opt/aws/secretsmanageragent/logs",
+  ...AGENT_SOCKET_FILES,
+];
 const KNOWN_CATEGORIES = ["net", "read", "write", "env", "sys", "import"];
 
 function expect(
@@ -49,6 +57,7 @@ const EXPECTED: SandboxReport = {
     "symlink ./logs/passwd -> /etc/passwd",
     ...FORBIDDEN_NET_HOSTS.map((host) => `query net ${host}`),
     "listen 0.0.0.0",
+    "listen unix outside",
     "connect 127.0.0.2:9",
     ...DEFAULT_IMPORT_HOSTS.map((host) => `query import ${host}`),
     "spawn true",
@@ -67,8 +76,14 @@ const EXPECTED: SandboxReport = {
     "write ./logs/probe.txt",
     ...NEEDED_NET_HOSTS.map((host) => `query net ${host}`),
     "listen 127.0.0.1",
+    "listen [::1]",
+    ...AGENT_SOCKET_FILES.flatMap((path) => [
+      `query net unix:${path}`,
+      `query write ${path}`,
+    ]),
     "env AWS_REGION",
     "sys osRelease",
+    "sys umask",
   ]),
 };
 
@@ -228,8 +243,8 @@ function setProblems(set: Record<string, unknown>): string[] {
     if (isRoot(path)) problems.push(`read: "${path}" is a root`);
   }
   for (const path of asList(set.write)) {
-    if (!LOG_FOLDERS.includes(path.replace(/\/+$/, ""))) {
-      problems.push(`write: "${path}" is not a log folder`);
+    if (!WRITABLE.includes(path.replace(/\/+$/, ""))) {
+      problems.push(`write: "${path}" is not a log folder or the socket`);
     }
   }
   for (const host of asList(set.net)) {
@@ -267,7 +282,7 @@ Deno.test("deno.json: the tasks that run the agent use its permission set with -
   assert.deepEqual(problems, []);
 });
 
-Deno.test("deno.json: the agent's permission set grants no run, ffi or all, no true, no root folder, and writes only log folders", async () => {
+Deno.test("deno.json: the agent's permission set grants no run, ffi or all, no true, no root folder, and writes only log folders and the socket", async () => {
   const config = JSON.parse(await Deno.readTextFile(DENO_JSON));
   const set = config.permissions?.[SET_NAME];
   assert.equal(typeof set, "object", `permission set "${SET_NAME}" missing`);

@@ -159,12 +159,12 @@ Deno.test("listen cuts a slow-dripping connection at the age limit while new cli
   });
   const stop = new AbortController();
   try {
-    using dripper = await RawConnection.open(server.addr.port);
+    using dripper = await RawConnection.open(server.port);
     const dripping = dripper.drip(
       `GET / HTTP/1.1\r\n${HOST}\r\nX-Slow: ${"s".repeat(500)}`,
       { intervalMs: 20, signal: stop.signal },
     );
-    const { port } = server.addr;
+    const { port } = server;
     const answer = await exchange(
       port,
       requestHead("GET / HTTP/1.1", [HOST, "Connection: close"]),
@@ -187,7 +187,7 @@ Deno.test("listen closes a busy keep-alive connection at the age limit after ans
     maxConnectionAgeMs: SHORT_AGE_MS,
   });
   try {
-    using conn = await RawConnection.open(server.addr.port);
+    using conn = await RawConnection.open(server.port);
     let answered = 0;
     const deadline = Date.now() + 5_000; // a guard, not a measurement
     while (Date.now() < deadline) {

@@ -29,6 +29,20 @@ function portFor(launch: AgentLaunch): number {
   return fromConfig ? Number(fromConfig) : launch.port ?? freePort();
 }
 
+/**
+ * Deno's own notice for a permission set in deno.json, printed by the
+ * runtime before the agent runs; it is not the agent's line.
+ */
+const DENO_PERMISSION_SET_NOTICE =
+  "Warning Permissions in the config file is an experimental feature and may change in the future.";
+
+/** The agent's own stderr lines: Deno's notice and blank lines left out. */
+export function agentLines(stderr: string): string[] {
+  return stderr.split("\n").map((line) => line.trimEnd()).filter((line) =>
+    line !== "" && line !== DENO_PERMISSION_SET_NOTICE
+  );
+}
+
 /** How to launch one agent. */
 export interface AgentLaunch {
   /** URL of the local Secrets Manager (and STS); omitted: nothing reachable. */
@@ -43,6 +57,8 @@ export interface AgentLaunch {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Files to write into the agent's folder before start, by relative path. */
   readonly files?: Readonly<Record<string, string>>;
+  /** The stdout line that tells it is up; default the 127.0.0.1 listening line. */
+  readonly listening?: RegExp;
 }
 
 /** What a finished agent process left behind. */
@@ -65,6 +81,10 @@ export interface GetOptions {
   readonly token?: string | null;
   readonly headers?: Readonly<Record<string, string>>;
   readonly method?: string;
+  /** Where to send it instead of 127.0.0.1: `http://[::1]:<port>`, say. */
+  readonly origin?: string;
+  /** Send it over this Unix socket instead of TCP. */
+  readonly unixSocket?: string;
 }
 
 /** An agent that printed its listening line. */
@@ -300,7 +320,9 @@ export async function startAgent(
     return { code, stdout: stdout.text, stderr: stderr.text };
   })();
   const timer = setTimeout(() => child.kill("SIGKILL"), START_TIMEOUT_MS);
-  const listening = await stdout.waitFor(/listening on http:\/\/127\.0\.0\.1:/);
+  const listening = await stdout.waitFor(
+    launch.listening ?? /listening on http:\/\/127\.0\.0\.1:/,
+  );
   clearTimeout(timer);
   if (!listening) {
     const exit = await exited;
@@ -329,9 +351,15 @@ export async function startAgent(
       const headers = new Headers(options.headers);
       const token = options.token === undefined ? AGENT_TOKEN : options.token;
       if (token !== null) headers.set(TOKEN_HEADER, token);
-      const response = await fetch(`${url}${path}`, {
+      using client = options.unixSocket === undefined
+        ? undefined
+        : Deno.createHttpClient({
+          proxy: { transport: "unix", path: options.unixSocket },
+        });
+      const response = await fetch(`${options.origin ?? url}${path}`, {
         method: options.method ?? "GET",
         headers,
+        client,
       });
       return {
         status: response.status,

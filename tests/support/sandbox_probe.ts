@@ -54,6 +54,12 @@ export const FORBIDDEN_NET_HOSTS: readonly string[] = [
 ];
 
 /** Hosts the agent needs: Secrets Manager, STS, instance metadata. */
+/** The Unix socket the agent may serve on, and its staging name. */
+export const AGENT_SOCKET_FILES: readonly string[] = [
+  "/run/awssmaagent/agent.sock",
+  "/run/awssmaagent/agent.sock.new",
+];
+
 export const NEEDED_NET_HOSTS: readonly string[] = [
   "secretsmanager.us-east-1.amazonaws.com:443",
   "sts.amazonaws.com:443",
@@ -153,6 +159,20 @@ export async function runSandboxProbes(
   report["listen 127.0.0.1"] = await attempt(() =>
     Deno.listen({ hostname: "127.0.0.1", port: 0 }).close()
   );
+  report["listen [::1]"] = await attempt(() =>
+    Deno.listen({ hostname: "::1", port: 0 }).close()
+  );
+  report["listen unix outside"] = await attempt(() =>
+    Deno.listen({ transport: "unix", path: `${options.outsideFile}.sock` })
+      .close()
+  );
+  for (const path of AGENT_SOCKET_FILES) {
+    report[`query net unix:${path}`] = await query({
+      name: "net",
+      host: `unix:${path}`,
+    });
+    report[`query write ${path}`] = await query({ name: "write", path });
+  }
   for (const host of DEFAULT_IMPORT_HOSTS) {
     report[`query import ${host}`] = await query({ name: "import", host });
   }
@@ -177,6 +197,7 @@ export async function runSandboxProbes(
 
   report["sys hostname"] = await attempt(() => Deno.hostname());
   report["sys osRelease"] = await attempt(() => Deno.osRelease());
+  report["sys umask"] = await attempt(() => Deno.umask());
   return report;
 }
 
