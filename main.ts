@@ -18,7 +18,7 @@ import { createHandler } from "./src/server.ts";
 import { describeStartupError, StartupError } from "./src/startup_error.ts";
 import { createTokenCheck, resolveToken } from "./src/token.ts";
 import { VERSION } from "./src/version.ts";
-import { startWarmUp } from "./src/warm_up.ts";
+import { startWarmUp, type WarmUp } from "./src/warm_up.ts";
 
 const PROGRAM = "aws_secretsmanager_agent";
 const DRAIN_LIMIT_MS = 10_000;
@@ -84,6 +84,8 @@ async function main(args: readonly string[]): Promise<number> {
       }
       : undefined,
   });
+  let stopping = false;
+  let warmUp: WarmUp | undefined;
   const handler = createHandler({
     pathPrefix: config.pathPrefix,
     maxConn: config.maxConn,
@@ -91,10 +93,11 @@ async function main(args: readonly string[]): Promise<number> {
     unixSocketRequiresToken: config.unixSocketRequireToken,
     secrets: cache,
     log,
+    readiness: () =>
+      stopping ? "stopping" : warmUp?.isFinished ? "ready" : "warming up",
   });
   // In place before the listening line: a supervisor may stop us at once.
   const stopped = Promise.withResolvers<void>();
-  let stopping = false;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     Deno.addSignalListener(signal, () => {
       // `deno task` and a process-group kill can deliver the signal twice.
@@ -119,7 +122,7 @@ async function main(args: readonly string[]): Promise<number> {
   });
 
   const stopWarmUp = new AbortController();
-  const warmUp = startWarmUp(cache, config.warmUpSecrets, {
+  warmUp = startWarmUp(cache, config.warmUpSecrets, {
     signal: stopWarmUp.signal,
     onFailure: (secretId, error) =>
       log.warn(`Warm-up of ${secretId} failed: ${error.message}`),

@@ -16,7 +16,8 @@ export interface SecretLookup extends SecretRequest {
 
 /** Where a request goes, once its URL is understood. */
 export type Route =
-  | { readonly kind: "ping" }
+  /** `ready`: `/ping?ready=true`, which answers whether the agent is ready. */
+  | { readonly kind: "ping"; readonly ready: boolean }
   | { readonly kind: "secret"; readonly lookup: SecretLookup };
 
 /** The outcome of parsing: a route, or the rejection to answer with. */
@@ -95,8 +96,8 @@ export function parseRoute(
   pathPrefix: string,
 ): ParsedRoute {
   const { pathname } = target;
-  if (pathname === PING_PATH) return { ok: true, route: { kind: "ping" } };
   const params = new URLSearchParams(target.search);
+  if (pathname === PING_PATH) return parsePing(params);
   if (pathname === QUERY_PATH) {
     return parseLookup(params, QUERY_STYLE_PARAMETERS, undefined);
   }
@@ -132,7 +133,7 @@ function parseLookup(
         : "missing secret ID",
     );
   }
-  const refreshNow = parseRefreshNow(values.get("refreshNow"));
+  const refreshNow = parseFlag(values.get("refreshNow"));
   if (refreshNow === undefined) return reject("invalid refreshNow value");
   const lookup: SecretLookup = {
     secretId,
@@ -143,8 +144,16 @@ function parseLookup(
   return { ok: true, route: { kind: "secret", lookup } };
 }
 
+/** Other parameters are ignored, as the original ignores them on `/ping`. */
+function parsePing(params: URLSearchParams): ParsedRoute {
+  // The last of a repeated parameter wins, as for lookups.
+  const ready = parseFlag(params.getAll("ready").at(-1));
+  if (ready === undefined) return reject("invalid ready value");
+  return { ok: true, route: { kind: "ping", ready } };
+}
+
 /** `true`, `false`, `1`, `0` in any case; absent means false; anything else is invalid. */
-function parseRefreshNow(value: string | undefined): boolean | undefined {
+function parseFlag(value: string | undefined): boolean | undefined {
   if (value === undefined) return false;
   switch (value.toLowerCase()) {
     case "true":

@@ -52,7 +52,12 @@ export interface HandlerOptions {
   readonly unixSocketRequiresToken?: boolean;
   readonly secrets: SecretLookupService;
   readonly log: RequestLog;
+  /** What `/ping?ready=true` reports; default always ready. */
+  readonly readiness?: () => Readiness;
 }
+
+/** Ready once the warm-up list has been tried; not while shutting down. */
+export type Readiness = "ready" | "warming up" | "stopping";
 
 const PING_EXTRA_SLOTS = 2;
 /** Distinct URLs whose parsing is remembered; longer URLs are parsed each time. */
@@ -127,7 +132,14 @@ function answer(
   if (request.method !== "GET") return reject(rejection.notAllowed());
   if (!parsed.ok) return reject(parsed.rejection);
   if (parsed.route.kind === "ping") {
-    return new Response("healthy", { headers: TEXT_HEADERS });
+    if (!parsed.route.ready) {
+      return new Response("healthy", { headers: TEXT_HEADERS });
+    }
+    const readiness = options.readiness?.() ?? "ready";
+    return new Response(readiness, {
+      status: readiness === "ready" ? 200 : 503,
+      headers: TEXT_HEADERS,
+    });
   }
   const hit = options.secrets.peek?.(parsed.route.lookup);
   if (hit !== undefined) return new Response(hit, { headers: JSON_HEADERS });

@@ -12,6 +12,7 @@ const KNOWN_MESSAGES = new Set([
   "missing parameter secretId",
   "missing secret ID",
   "invalid refreshNow value",
+  "invalid ready value",
   // request.ts's own message for a path that is not valid percent-encoded UTF-8.
   "invalid secret ID encoding",
 ]);
@@ -107,6 +108,7 @@ const RAW_PIECES = [
 ];
 
 const PARAM_NAMES = [
+  "ready",
   "secretId",
   "versionId",
   "versionStage",
@@ -295,7 +297,19 @@ function bad(body: string): ParsedRoute {
 
 /** The contract's routing rules, written from the contract, to compare with. */
 function model(url: URL, prefix: string): ParsedRoute {
-  if (url.pathname === "/ping") return { ok: true, route: { kind: "ping" } };
+  if (url.pathname === "/ping") {
+    const ready = url.searchParams.getAll("ready").at(-1);
+    if (ready !== undefined && !/^(true|false|1|0)$/i.test(ready)) {
+      return bad("invalid ready value");
+    }
+    return {
+      ok: true,
+      route: {
+        kind: "ping",
+        ready: ready !== undefined && /^(true|1)$/i.test(ready),
+      },
+    };
+  }
   const isQueryStyle = url.pathname === "/secretsmanager/get";
   if (!isQueryStyle && !url.pathname.startsWith(prefix)) {
     return {

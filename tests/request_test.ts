@@ -19,8 +19,28 @@ function rejectionOf(path: string, prefix = "/v1/") {
 }
 
 Deno.test("ping routes to the health check, with or without a query", () => {
-  assert.deepEqual(route("/ping"), { ok: true, route: { kind: "ping" } });
-  assert.deepEqual(route("/ping?x=1"), { ok: true, route: { kind: "ping" } });
+  const ping = { ok: true, route: { kind: "ping", ready: false } };
+  assert.deepEqual(route("/ping"), ping);
+  assert.deepEqual(route("/ping?x=1"), ping);
+  assert.deepEqual(route("/ping?ready=false"), ping);
+  assert.deepEqual(route("/ping?ready=true&ready=0"), ping);
+});
+
+Deno.test("ping?ready=true asks for readiness; other values are refused", () => {
+  const ready = { ok: true, route: { kind: "ping", ready: true } };
+  assert.deepEqual(route("/ping?ready=true"), ready);
+  assert.deepEqual(route("/ping?ready=TRUE"), ready);
+  assert.deepEqual(route("/ping?ready=1&x=2"), ready);
+  for (const value of ["", "yes", "2", "true "]) {
+    assert.deepEqual(route(`/ping?ready=${encodeURIComponent(value)}`), {
+      ok: false,
+      rejection: {
+        kind: "bad_request",
+        status: 400,
+        body: "invalid ready value",
+      },
+    });
+  }
 });
 
 Deno.test("query style reads secretId, versionId, versionStage, refreshNow", () => {

@@ -250,3 +250,15 @@ Deno.test("every request is logged with path and status, never the token", async
   ]);
   assert.ok(logLines.every((line) => !line.includes(TOKEN)));
 });
+
+Deno.test("ping?ready=true reports the readiness callback: 200 only when ready, no token needed", async () => {
+  let state: "ready" | "warming up" | "stopping" = "warming up";
+  const { handle } = harness({ readiness: () => state });
+  await expectText(await handle("/ping?ready=true"), 503, "warming up");
+  await expectText(await handle("/ping"), 200, "healthy");
+  state = "ready";
+  await expectText(await handle("/ping?ready=true"), 200, "ready");
+  state = "stopping";
+  await expectText(await handle("/ping?ready=true"), 503, "stopping");
+  await expectText(await harness().handle("/ping?ready=true"), 200, "ready");
+});
