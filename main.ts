@@ -50,6 +50,7 @@ async function main(args: readonly string[]): Promise<number> {
   const client = createSecretsClient({
     region: config.region,
     requestTimeoutMs: config.upstreamTimeoutMs,
+    useFipsEndpoint: config.useFipsEndpoint,
     credentials: config.credentialsFilePath === undefined
       ? undefined
       : createCredentialsFileProvider(config.credentialsFilePath, {
@@ -65,6 +66,21 @@ async function main(args: readonly string[]): Promise<number> {
       { cause: error },
     );
   }
+  if (config.useFipsEndpoint) {
+    const [configured] = await client.configuredEndpoints();
+    if (configured !== undefined) {
+      throw new StartupError(
+        `use_fips_endpoint = true can't be combined with a configured endpoint URL (${configured.service}: ${configured.url}): the AWS SDK refuses the pair. Point the endpoint URL at a FIPS endpoint and set use_fips_endpoint = false, or remove the endpoint URL.`,
+      );
+    }
+  }
+  client.endpoint().then(
+    (url) => log.info(`Secrets Manager endpoint: ${url}`),
+    (error) =>
+      log.warn(
+        `Secrets Manager endpoint unknown: ${describeStartupError(error)}`,
+      ),
+  );
   if (config.validateCredentials && config.credentialsFilePath === undefined) {
     await validateCredentials(client, config.ignoreTransientErrors, log);
   }

@@ -38,15 +38,30 @@ export interface SecretsClientOptions {
   readonly credentials?: () => Promise<Credentials>;
   /** Per attempt; the SDK retries transient failures on its own. */
   readonly requestTimeoutMs: number;
+  /** The SDK's FIPS endpoints; an `AWS_ENDPOINT_URL_*` variable still wins. */
+  readonly useFipsEndpoint?: boolean;
 }
 
 /** The user agent suffix AWS sees on every call. */
 export const USER_AGENT = `aws-secrets-manager-agent/${VERSION}`;
 
+/** An endpoint URL the environment or shared config set for a service. */
+export interface ConfiguredEndpoint {
+  readonly service: "Secrets Manager" | "STS";
+  readonly url: string;
+}
+
 /** SecretsSource backed by the SDK, plus the start-up checks. */
 export interface SecretsClient extends SecretsSource {
   /** The region the SDK settled on; rejects if none can be found. */
   region(): Promise<string>;
+  /** Where Secrets Manager calls go, as the SDK resolves it, for the start-up log. */
+  endpoint(): Promise<string>;
+  /**
+   * The endpoint URLs set through `AWS_ENDPOINT_URL*` or the shared config
+   * file, by service; the SDK refuses them together with FIPS endpoints.
+   */
+  configuredEndpoints(): Promise<readonly ConfiguredEndpoint[]>;
   /** STS GetCallerIdentity; rejects with `UpstreamError`. */
   validateCredentials(): Promise<void>;
   /** Releases sockets so the process can exit. */
@@ -61,6 +76,7 @@ export function createSecretsClient(
     ...(options.region ? { region: options.region } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     customUserAgent: USER_AGENT,
+    useFipsEndpoint: options.useFipsEndpoint ?? false,
     requestHandler: {
       connectionTimeout: options.requestTimeoutMs,
       requestTimeout: options.requestTimeoutMs,
@@ -112,6 +128,26 @@ export function createSecretsClient(
           detail: errorText(error),
         }, { cause: error });
       }
+    },
+    async endpoint(): Promise<string> {
+      const configured = await secrets.config.serviceConfiguredEndpoint?.();
+      if (configured !== undefined) return configured;
+      const resolved = secrets.config.endpointProvider({
+        Region: await secrets.config.region(),
+        UseFIPS: await secrets.config.useFipsEndpoint(),
+        UseDualStack: await secrets.config.useDualstackEndpoint(),
+      });
+      return resolved.url.href;
+    },
+    async configuredEndpoints(): Promise<readonly ConfiguredEndpoint[]> {
+      const found: ConfiguredEndpoint[] = [];
+      const smUrl = await secrets.config.serviceConfiguredEndpoint?.();
+      if (smUrl !== undefined) {
+        found.push({ service: "Secrets Manager", url: smUrl });
+      }
+      const stsUrl = await sts.config.serviceConfiguredEndpoint?.();
+      if (stsUrl !== undefined) found.push({ service: "STS", url: stsUrl });
+      return found;
     },
     async validateCredentials(): Promise<void> {
       await call(() => sts.send(new GetCallerIdentityCommand({})));
