@@ -71,7 +71,7 @@ async function isRefused(hostname: string, port: number): Promise<boolean> {
 
 async function socketExists(): Promise<boolean> {
   try {
-    return (await Deno.lstat(SOCKET)).isSocket;
+    return (await Deno.lstat(SOCKET)).isSocket === true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;

@@ -96,7 +96,7 @@ Deno.test("an unknown STS action is an InvalidAction ErrorResponse", async () =>
     const response = await signedFetch(
       server.url,
       TEST_CREDENTIALS,
-      "Action=AssumeRole&Version=2011-06-15",
+      "Action=GetFederationToken&Version=2011-06-15",
       { contentType: "application/x-www-form-urlencoded", service: "sts" },
     );
     assert.equal(response.status, 400);

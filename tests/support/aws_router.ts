@@ -1,12 +1,15 @@
 /**
  * Routing of a received AWS request: which service and operation it is,
- * the signature check, and the answer in that service's protocol (AWS JSON
- * 1.1 for Secrets Manager, awsQuery for STS).
+ * the signature check (long-term keys and AssumeRole's temporary ones), and
+ * the answer in that service's protocol (AWS JSON 1.1 for Secrets Manager
+ * and SSM, awsQuery for STS).
  *
  * @module
  */
 
-import { parseJsonInput } from "./json_input.ts";
+import { type JsonInput, parseJsonInput } from "./json_input.ts";
+import type { ParameterStore } from "./parameter_store.ts";
+import type { RoleSession, RoleSessions } from "./role_sessions.ts";
 import { OPERATIONS } from "./secrets_manager_operations.ts";
 import type { SecretsStore } from "./secrets_store.ts";
 import { jsonErrorResponse, ServiceError } from "./service_error.ts";
@@ -15,9 +18,11 @@ import {
   type ReceivedRequest,
   type SignatureIdentity,
   type SignatureProblem,
+  signingAccessKeyId,
   type TestCredentials,
   verifySignature,
 } from "./sigv4_check.ts";
+import { SSM_OPERATIONS } from "./ssm_operations.ts";
 import type { Fault } from "./fault_injection.ts";
 import {
   handleStsRequest,
@@ -28,23 +33,33 @@ import {
 
 /** The service and operation a request is for, as far as it can be told. */
 export interface CallIdentity {
-  readonly service: "secretsmanager" | "sts" | "unknown";
-  /** `GetSecretValue`, `GetCallerIdentity`, ...; the raw target or "" when unknown. */
+  readonly service: "secretsmanager" | "ssm" | "sts" | "unknown";
+  /** `GetSecretValue`, `GetParameter`, `AssumeRole`, ...; the raw target or "" when unknown. */
   readonly operation: string;
-  /** SecretId (or CreateSecret's Name) when the body names one. */
+  /** SecretId (or CreateSecret's Name) when a Secrets Manager body names one. */
   readonly secretId?: string;
+  /** Name when an SSM body names one. */
+  readonly parameterName?: string;
 }
 
-/** What the router needs: the store, accepted keys, where the account lives. */
+/** What the router needs: the stores, accepted keys, where the account lives. */
 export interface AwsRouterOptions {
   readonly store: SecretsStore;
+  readonly parameters: ParameterStore;
+  /** AssumeRole's sessions; their credentials are accepted until they expire. */
+  readonly sessions: RoleSessions;
+  /** Long-term keys. */
   readonly credentials: readonly TestCredentials[];
   readonly region: string;
   readonly accountId: string;
   readonly now: () => number;
 }
 
-const TARGET_PREFIX = "secretsmanager.";
+/** The JSON 1.1 services by X-Amz-Target prefix, and the SigV4 name each signs with. */
+const JSON_SERVICES = {
+  "secretsmanager.": "secretsmanager",
+  "AmazonSSM.": "ssm",
+} as const;
 const decoder = new TextDecoder();
 
 /** Tells which service and operation `request` is for, without judging it. */
@@ -52,14 +67,18 @@ export function identifyCall(request: ReceivedRequest): CallIdentity {
   const target = request.headers["x-amz-target"];
   const body = decoder.decode(request.body);
   if (target !== undefined) {
-    if (!target.startsWith(TARGET_PREFIX)) {
-      return { service: "unknown", operation: target };
+    for (const [prefix, service] of Object.entries(JSON_SERVICES)) {
+      if (!target.startsWith(prefix)) continue;
+      const operation = target.slice(prefix.length);
+      return service === "ssm"
+        ? { service, operation, parameterName: stringMember(body, ["Name"]) }
+        : {
+          service,
+          operation,
+          secretId: stringMember(body, ["SecretId", "Name"]),
+        };
     }
-    return {
-      service: "secretsmanager",
-      operation: target.slice(TARGET_PREFIX.length),
-      secretId: secretIdOf(body),
-    };
+    return { service: "unknown", operation: target };
   }
   const type = request.headers["content-type"] ?? "";
   if (type.startsWith("application/x-www-form-urlencoded")) {
@@ -75,7 +94,7 @@ export async function routeAwsCall(
   options: AwsRouterOptions,
 ): Promise<Response> {
   const requestId = crypto.randomUUID();
-  const checked = await verifySignature(request, options.credentials, options);
+  const checked = await authenticate(request, options);
   const scopeProblem = isSignatureProblem(checked)
     ? undefined
     : scopeError(checked, call, options.region);
@@ -92,6 +111,7 @@ export async function routeAwsCall(
     return handleStsRequest(decoder.decode(request.body), checked, {
       accountId: options.accountId,
       requestId,
+      sessions: options.sessions,
     });
   }
   const headers = { "x-amzn-requestid": requestId };
@@ -100,9 +120,8 @@ export async function routeAwsCall(
     if (scopeProblem) {
       throw new ServiceError("InvalidSignatureException", scopeProblem);
     }
-    const operation = call.service === "secretsmanager" &&
-        request.method === "POST" && Object.hasOwn(OPERATIONS, call.operation)
-      ? OPERATIONS[call.operation]
+    const operation = request.method === "POST"
+      ? jsonOperation(call, options)
       : undefined;
     if (!operation) {
       throw new ServiceError(
@@ -110,8 +129,7 @@ export async function routeAwsCall(
         `Unknown operation ${call.operation || "(no X-Amz-Target)"}.`,
       );
     }
-    const input = parseJsonInput(decoder.decode(request.body));
-    const output = operation(options.store, input);
+    const output = operation(parseJsonInput(decoder.decode(request.body)));
     return new Response(JSON.stringify(output), {
       status: 200,
       headers: { ...headers, "content-type": "application/x-amz-json-1.1" },
@@ -153,7 +171,8 @@ export function faultResponse(
     ? new ServiceError("ThrottlingException", "Rate exceeded")
     : fault.status === 500
     ? new ServiceError(
-      "InternalServiceError",
+      // Each service's model names its 500 its own way.
+      call.service === "ssm" ? "InternalServerError" : "InternalServiceError",
       "An error occurred on the server side.",
       500,
     )
@@ -161,7 +180,40 @@ export function faultResponse(
   return jsonErrorResponse(error, { "x-amzn-requestid": requestId });
 }
 
-/** Secrets Manager's answer to a refused signature (all 400, as AWS does). */
+/** Who signed `request`: a valid, unexpired key, or why not. */
+async function authenticate(
+  request: ReceivedRequest,
+  options: AwsRouterOptions,
+): Promise<SignatureProblem | SignatureIdentity & { session?: RoleSession }> {
+  const session = options.sessions.find(signingAccessKeyId(request));
+  // An expired token is refused before its signature is looked at.
+  if (session && options.sessions.isExpired(session)) {
+    return { kind: "expired_token" };
+  }
+  const checked = await verifySignature(
+    request,
+    [...options.credentials, ...options.sessions.credentials()],
+    options,
+  );
+  return isSignatureProblem(checked) ? checked : { ...checked, session };
+}
+
+/** The JSON 1.1 operation a call names, bound to its service's store. */
+function jsonOperation(
+  call: CallIdentity,
+  options: AwsRouterOptions,
+): ((input: JsonInput) => Record<string, unknown>) | undefined {
+  const { service, operation } = call;
+  if (service === "secretsmanager" && Object.hasOwn(OPERATIONS, operation)) {
+    return (input) => OPERATIONS[operation](options.store, input);
+  }
+  if (service === "ssm" && Object.hasOwn(SSM_OPERATIONS, operation)) {
+    return (input) => SSM_OPERATIONS[operation](options.parameters, input);
+  }
+  return undefined;
+}
+
+/** The JSON services' answer to a refused signature (all 400, as AWS does). */
 function jsonSignatureError(problem: SignatureProblem): ServiceError {
   switch (problem.kind) {
     case "missing":
@@ -184,6 +236,11 @@ function jsonSignatureError(problem: SignatureProblem): ServiceError {
         "InvalidSignatureException",
         `Signature expired: ${problem.signedAt} is now earlier or later than 15 minutes from the current time.`,
       );
+    case "expired_token":
+      return new ServiceError(
+        "ExpiredTokenException",
+        "The security token included in the request is expired",
+      );
     case "bad_signature":
       return new ServiceError(
         "InvalidSignatureException",
@@ -198,7 +255,7 @@ function scopeError(
   call: CallIdentity,
   region: string,
 ): string | undefined {
-  const service = call.service === "sts" ? "sts" : "secretsmanager";
+  const service = call.service === "unknown" ? "secretsmanager" : call.service;
   if (identity.service !== service) {
     return `Credential should be scoped to correct service: '${service}'.`;
   }
@@ -208,13 +265,19 @@ function scopeError(
   return undefined;
 }
 
-function secretIdOf(body: string): string | undefined {
+/** The first of `keys` that is a string member of a JSON body. */
+function stringMember(
+  body: string,
+  keys: readonly string[],
+): string | undefined {
   try {
     const input: unknown = JSON.parse(body);
     if (typeof input !== "object" || input === null) return undefined;
     const fields = input as Record<string, unknown>;
-    const id = fields.SecretId ?? fields.Name;
-    return typeof id === "string" ? id : undefined;
+    const value = keys.map((key) => fields[key]).find((v) =>
+      v !== undefined && v !== null
+    );
+    return typeof value === "string" ? value : undefined;
   } catch {
     return undefined;
   }

@@ -6,6 +6,7 @@
  */
 
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import { STSClient } from "@aws-sdk/client-sts";
 import {
   type SecretsManagerServer,
@@ -25,6 +26,8 @@ export interface TestClientOptions {
   requestTimeoutMs?: number;
   /** Appended to the user agent. */
   userAgent?: string;
+  /** The clock the client signs by, read once when it is built; default the real one. */
+  now?: () => number;
 }
 
 function config(server: SecretsManagerServer, options: TestClientOptions) {
@@ -34,6 +37,8 @@ function config(server: SecretsManagerServer, options: TestClientOptions) {
     credentials: { ...(options.credentials ?? TEST_CREDENTIALS) },
     maxAttempts: options.maxAttempts ?? 1,
     customUserAgent: options.userAgent,
+    // The SDK's own clock-skew correction: sign as if it were `now()`.
+    systemClockOffset: options.now ? options.now() - Date.now() : undefined,
     requestHandler: options.requestTimeoutMs === undefined ? undefined : {
       requestTimeout: options.requestTimeoutMs,
       throwOnRequestTimeout: true,
@@ -47,6 +52,14 @@ export function secretsManagerClient(
   options: TestClientOptions = {},
 ): SecretsManagerClient {
   return new SecretsManagerClient(config(server, options));
+}
+
+/** An SSM (Parameter Store) client for `server`; call `destroy()` when done. */
+export function ssmClient(
+  server: SecretsManagerServer,
+  options: TestClientOptions = {},
+): SSMClient {
+  return new SSMClient(config(server, options));
 }
 
 /** An STS client for `server`; call `destroy()` when done. */

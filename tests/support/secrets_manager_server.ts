@@ -1,7 +1,11 @@
 /**
- * A local AWS Secrets Manager (and STS GetCallerIdentity) on 127.0.0.1 that
- * speaks the real wire protocols, checks SigV4 signatures, records calls and
- * injects faults, so the agent runs against it through the AWS SDK unchanged.
+ * A local AWS Secrets Manager on 127.0.0.1, with SSM Parameter Store's
+ * GetParameter (AWS JSON 1.1, `AmazonSSM.*`) and STS's GetCallerIdentity and
+ * AssumeRole (awsQuery), that speaks the real wire protocols, checks SigV4
+ * signatures (long-term keys, and AssumeRole's temporary credentials until
+ * they expire), records calls and injects faults, so the agent runs against
+ * it through the AWS SDK unchanged: point `AWS_ENDPOINT_URL_SECRETS_MANAGER`,
+ * `AWS_ENDPOINT_URL_SSM` and `AWS_ENDPOINT_URL_STS` at its URL.
  *
  * Built on `node:http` because a fault must be able to drop a connection
  * without answering, which `Deno.serve` handlers cannot do.
@@ -29,10 +33,17 @@ import {
   routeAwsCall,
 } from "./aws_router.ts";
 import { type Fault, type FaultScope, FaultSwitch } from "./fault_injection.ts";
+import { ParameterStore, type ParameterType } from "./parameter_store.ts";
+import { RoleSessions } from "./role_sessions.ts";
 import { SecretsStore } from "./secrets_store.ts";
-import type { ReceivedRequest, TestCredentials } from "./sigv4_check.ts";
+import {
+  type ReceivedRequest,
+  signingAccessKeyId,
+  type TestCredentials,
+} from "./sigv4_check.ts";
 
 export type { Fault, FaultScope } from "./fault_injection.ts";
+export type { ParameterType } from "./parameter_store.ts";
 export type { TestCredentials } from "./sigv4_check.ts";
 
 /**
@@ -54,7 +65,7 @@ export interface SecretsManagerServerOptions {
   region?: string;
   /** Account id of ARNs and GetCallerIdentity; default `123456789012`. */
   accountId?: string;
-  /** Clock in epoch milliseconds (dates, signature skew); default `Date.now`. */
+  /** Clock in epoch milliseconds (dates, signature skew, credential expiry); default `Date.now`. */
   now?: () => number;
 }
 
@@ -68,6 +79,10 @@ export interface CallRecord {
   readonly time: Date;
   /** SecretId (CreateSecret: Name) when the request names one. */
   readonly secretId?: string;
+  /** SSM's Name (as sent: a name or ARN, with any selector) when the request names one. */
+  readonly parameterName?: string;
+  /** The role whose AssumeRole credentials signed the call (by the access key it names). */
+  readonly roleArn?: string;
   /** The fault the call met, if any. */
   readonly fault?: Fault["kind"];
 }
@@ -99,6 +114,18 @@ export interface SecretsManagerServer {
   deleteSecret(nameOrArn: string): void;
   /** The store itself, for reads and assertions (GetSecretValue, DescribeSecret...). */
   readonly store: SecretsStore;
+  /** Seeds a parameter version, as PutParameter with Overwrite (type defaults to the last version's, else String). */
+  putParameter(
+    name: string,
+    value: string,
+    options?: { type?: ParameterType; labels?: string[] },
+  ): { version: number; arn: string };
+  /** Moves `labels` onto a version of a parameter, as LabelParameterVersion. */
+  labelParameterVersion(name: string, version: number, labels: string[]): void;
+  /** The parameter store itself, for reads and assertions (getParameter, getParameterHistory). */
+  readonly parameters: ParameterStore;
+  /** Makes AssumeRole of `roleArn` answer 403 AccessDenied. */
+  denyRole(roleArn: string): void;
   /** Every call received, oldest first. */
   calls(): readonly CallRecord[];
   /** How many calls of `operation` were received. */
@@ -122,6 +149,8 @@ export async function startSecretsManagerServer(
 
 class LocalSecretsManager implements SecretsManagerServer {
   readonly store: SecretsStore;
+  readonly parameters: ParameterStore;
+  #sessions: RoleSessions;
   #http: Server;
   #sockets = new Set<Socket>();
   #calls: CallRecord[] = [];
@@ -138,11 +167,14 @@ class LocalSecretsManager implements SecretsManagerServer {
     this.#region = options.region ?? "us-east-1";
     this.#accountId = options.accountId ?? "123456789012";
     this.#now = options.now ?? Date.now;
-    this.store = new SecretsStore({
+    const home = {
       region: this.#region,
       accountId: this.#accountId,
       now: this.#now,
-    });
+    };
+    this.store = new SecretsStore(home);
+    this.parameters = new ParameterStore(home);
+    this.#sessions = new RoleSessions({ now: this.#now });
     this.#http = createServer((req, res) => this.#onRequest(req, res));
     this.#http.on("connection", (socket: Socket) => {
       this.#sockets.add(socket);
@@ -203,6 +235,27 @@ class LocalSecretsManager implements SecretsManagerServer {
 
   deleteSecret(nameOrArn: string): void {
     this.store.deleteSecret(nameOrArn, { force: true });
+  }
+
+  putParameter(
+    name: string,
+    value: string,
+    options: { type?: ParameterType; labels?: string[] } = {},
+  ): { version: number; arn: string } {
+    const put = this.parameters.putParameter(name, value, options);
+    return { version: put.version, arn: put.arn };
+  }
+
+  labelParameterVersion(
+    name: string,
+    version: number,
+    labels: string[],
+  ): void {
+    this.parameters.labelParameterVersion(name, version, labels);
+  }
+
+  denyRole(roleArn: string): void {
+    this.#sessions.deny(roleArn);
   }
 
   calls(): readonly CallRecord[] {
@@ -268,6 +321,8 @@ class LocalSecretsManager implements SecretsManagerServer {
         request.headers["x-amz-user-agent"] ?? "",
       time: new Date(this.#now()),
       secretId: call.secretId,
+      parameterName: call.parameterName,
+      roleArn: this.#sessions.find(signingAccessKeyId(request))?.roleArn,
       fault: fault?.kind,
     });
     if (fault?.kind === "reset") {
@@ -282,6 +337,8 @@ class LocalSecretsManager implements SecretsManagerServer {
       ? faultResponse(call, fault)
       : await routeAwsCall(request, call, {
         store: this.store,
+        parameters: this.parameters,
+        sessions: this.#sessions,
         credentials: this.#credentials,
         region: this.#region,
         accountId: this.#accountId,
@@ -290,6 +347,8 @@ class LocalSecretsManager implements SecretsManagerServer {
     const payload = new Uint8Array(await response.arrayBuffer());
     res.writeHead(response.status, {
       ...Object.fromEntries(response.headers),
+      // AWS's Date header, by which SDKs correct their clock skew.
+      date: new Date(this.#now()).toUTCString(),
       "content-length": String(payload.byteLength),
     });
     res.end(payload);

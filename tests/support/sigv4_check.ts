@@ -31,7 +31,9 @@ export type SignatureProblem =
   | { readonly kind: "malformed"; readonly detail: string }
   | { readonly kind: "unknown_key"; readonly accessKeyId: string }
   | { readonly kind: "bad_signature" }
-  | { readonly kind: "expired"; readonly signedAt: string };
+  | { readonly kind: "expired"; readonly signedAt: string }
+  /** Temporary credentials past their expiration (told by the caller, not by {@link verifySignature}). */
+  | { readonly kind: "expired_token" };
 
 /** What a valid signature tells: who signed, for which region and service. */
 export interface SignatureIdentity {
@@ -121,6 +123,14 @@ export async function verifySignature(
   return expected !== undefined && timingSafeEqual(expected, signature)
     ? { accessKeyId, region, service }
     : { kind: "bad_signature" };
+}
+
+/** The access key id an Authorization header names, signature unchecked. */
+export function signingAccessKeyId(
+  request: ReceivedRequest,
+): string | undefined {
+  const authorization = request.headers["authorization"] ?? "";
+  return /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\//.exec(authorization)?.[1];
 }
 
 /** Whether a {@link verifySignature} result is a problem. */
