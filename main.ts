@@ -18,7 +18,7 @@ import { createHandler } from "./src/server.ts";
 import { describeStartupError, StartupError } from "./src/startup_error.ts";
 import { createTokenCheck, resolveToken } from "./src/token.ts";
 import { VERSION } from "./src/version.ts";
-import { startWarmUp, type WarmUp } from "./src/warm_up.ts";
+import { startWarmUp } from "./src/warm_up.ts";
 
 const PROGRAM = "aws_secretsmanager_agent";
 const DRAIN_LIMIT_MS = 10_000;
@@ -101,7 +101,22 @@ async function main(args: readonly string[]): Promise<number> {
       : undefined,
   });
   let stopping = false;
-  let warmUp: WarmUp | undefined;
+  const stopWarmUp = new AbortController();
+  const warmUp = startWarmUp(cache, config.warmUpSecrets, {
+    signal: stopWarmUp.signal,
+    onFailure: (secretId, error) =>
+      log.warn(`Warm-up of ${secretId} failed: ${error.message}`),
+  });
+  if (config.warmUpSecrets.length > 0) {
+    warmUp.finished.then(({ fetched, skipped }) =>
+      log.info(
+        `Warm-up finished: ${fetched} of ${config.warmUpSecrets.length} secrets fetched${
+          skipped > 0 ? `, ${skipped} skipped` : ""
+        }`,
+      )
+    );
+  }
+
   const handler = createHandler({
     pathPrefix: config.pathPrefix,
     maxConn: config.maxConn,
@@ -110,7 +125,7 @@ async function main(args: readonly string[]): Promise<number> {
     secrets: cache,
     log,
     readiness: () =>
-      stopping ? "stopping" : warmUp?.isFinished ? "ready" : "warming up",
+      stopping ? "stopping" : warmUp.isFinished ? "ready" : "warming up",
   });
   // In place before the listening line: a supervisor may stop us at once.
   const stopped = Promise.withResolvers<void>();
@@ -136,22 +151,6 @@ async function main(args: readonly string[]): Promise<number> {
       log.info(line);
     },
   });
-
-  const stopWarmUp = new AbortController();
-  warmUp = startWarmUp(cache, config.warmUpSecrets, {
-    signal: stopWarmUp.signal,
-    onFailure: (secretId, error) =>
-      log.warn(`Warm-up of ${secretId} failed: ${error.message}`),
-  });
-  if (config.warmUpSecrets.length > 0) {
-    warmUp.finished.then(({ fetched, skipped }) =>
-      log.info(
-        `Warm-up finished: ${fetched} of ${config.warmUpSecrets.length} secrets fetched${
-          skipped > 0 ? `, ${skipped} skipped` : ""
-        }`,
-      )
-    );
-  }
 
   await stopped.promise;
   stopWarmUp.abort();

@@ -122,7 +122,7 @@ export async function listen(
       await refuseLiveSocket(socket.path);
       groups.push(
         new GenerationGroup(
-          await serveUnix(handler, socket),
+          serveUnix(handler, socket),
           () => serveUnix(handler, socket),
           graceMs,
         ),
@@ -160,7 +160,7 @@ interface Generation {
 class GenerationGroup {
   readonly addr: Deno.NetAddr | Deno.UnixAddr;
   #current: Generation;
-  readonly #bind: () => Promise<Generation>;
+  readonly #bind: () => Generation | Promise<Generation>;
   readonly #graceMs: number;
   readonly #retiring = new Set<Generation>();
   readonly #closing = new Set<Promise<void>>();
@@ -168,7 +168,7 @@ class GenerationGroup {
   /** `bind` makes each later generation. */
   constructor(
     first: Generation,
-    bind: () => Promise<Generation>,
+    bind: () => Generation | Promise<Generation>,
     graceMs: number,
   ) {
     this.#current = first;
@@ -291,10 +291,10 @@ async function serveTcp(
   return Object.assign(generation, { server });
 }
 
-async function serveUnix(
+function serveUnix(
   handler: Handler,
   socket: UnixSocketOptions,
-): Promise<Generation> {
+): Generation {
   const staging = `${socket.path}.new`;
   const generation = { isRetiring: false };
   let server: Deno.HttpServer<Deno.UnixAddr>;
