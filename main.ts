@@ -7,6 +7,7 @@
  */
 
 import { SecretCache } from "./src/cache.ts";
+import { secretsCacheSource } from "./src/secrets_cache_source.ts";
 import { parseCli, usage } from "./src/cli.ts";
 import { loadConfig } from "./src/config.ts";
 import { createCredentialsFileProvider } from "./src/credentials_file.ts";
@@ -85,7 +86,7 @@ async function main(args: readonly string[]): Promise<number> {
     await validateCredentials(client, config.ignoreTransientErrors, log);
   }
 
-  const cache = new SecretCache(client, {
+  const cache = new SecretCache(secretsCacheSource(client), {
     ttlSeconds: config.ttlSeconds,
     cacheSize: config.cacheSize,
     ignoreTransientErrors: config.ignoreTransientErrors,

@@ -1,8 +1,11 @@
 /**
- * The agent's secret cache: a bounded LRU of response bodies (by count and by
- * bytes), fresh for a TTL, renewed through DescribeSecret when it expires, or
- * ahead of expiry in the background when it is being read (refresh-ahead),
- * with concurrent requests for one key sharing one upstream call.
+ * The agent's cache: a bounded LRU of response bodies (by count and by
+ * bytes), fresh for a TTL, renewed when it expires (through the source's
+ * cheap version check when it has one, DescribeSecret for secrets), or ahead
+ * of expiry in the background when it is being read (refresh-ahead), with
+ * concurrent requests for one key sharing one upstream call. What it caches
+ * comes from a {@linkcode CacheSource}: secrets, or Parameter Store
+ * parameters, each in a cache of its own.
  *
  * Choices where the contract is silent:
  * - A non-transient error (ResourceNotFound, AccessDenied, throttling, ...)
@@ -14,8 +17,9 @@
  * - With caching off (`ttlSeconds` or `cacheSize` 0) every request makes its
  *   own call: nothing is stored and nothing is shared.
  * - Requests that join an in-flight call report that call's outcome.
- * - Concurrent DescribeSecret calls for one secret id share one call, across
- *   keys (a name with and without a versionStage, say).
+ * - Concurrent version checks share one call where the source says so
+ *   (DescribeSecret, across keys of one secret id: see
+ *   `secrets_cache_source.ts`).
  * - Refresh-ahead: the first hit in an entry's TTL window schedules one
  *   background renewal at a jittered point (see `refreshPointMs`); an entry
  *   nobody reads is left to expire. The renewal is the expired-entry check
@@ -39,13 +43,6 @@ import {
 } from "./cache_stats.ts";
 import { isTransient, UpstreamError } from "./errors.ts";
 import { LruMap } from "./lru_map.ts";
-import {
-  type SecretRequest,
-  type SecretsSource,
-  type SecretValue,
-  toResponseBody,
-  type VersionStages,
-} from "./secret_value.ts";
 import { type Flight, SingleFlight } from "./single_flight.ts";
 import {
   type SecretCacheOptions,
@@ -56,7 +53,6 @@ import {
   refreshPointMs,
   RefreshTimers,
 } from "./refresh_ahead.ts";
-import { isStillCurrent } from "./version_check.ts";
 
 export type { CacheOutcome, CacheStats } from "./cache_stats.ts";
 export type {
@@ -64,26 +60,42 @@ export type {
   SecretCacheOptions,
 } from "./cache_options.ts";
 
-/** A secret request as the cache takes it. */
-export interface CacheLookup extends SecretRequest {
-  /** Skip the cache, fetch with GetSecretValue, and store the new value. */
+/** A request as the cache takes it. */
+export type CacheLookup<R> = R & {
+  /** Skip the cache, fetch, and store the new value. */
   readonly refreshNow?: boolean;
+};
+
+/** What a source answers for a request: what the cache stores. */
+export interface Fetched {
+  readonly versionId: string;
+  readonly body: string;
+}
+
+/** Where the cache gets values from; it rejects with `UpstreamError`. */
+export interface CacheSource<R> {
+  /** The cache key: requests with equal keys share an entry. */
+  keyOf(request: R): string;
+  /** The value and its version; `request` may carry `refreshNow`, to ignore. */
+  fetch(request: R): Promise<Fetched>;
+  /**
+   * Whether `versionId` is still what `request` names, checked without
+   * fetching the value; absent, renewals fetch again.
+   */
+  isCurrent?(request: R, versionId: string): Promise<boolean>;
 }
 
 /** The response body and how the cache produced it. */
 export interface CacheResult {
   readonly body: string;
+  /** The version the body holds, for the audit line. */
+  readonly versionId: string;
   readonly outcome: CacheOutcome;
 }
 
-interface Fetched {
-  readonly versionId: string;
-  readonly body: string;
-}
-
-interface Entry extends Fetched {
-  /** What to ask Secrets Manager when renewing. */
-  readonly request: SecretRequest;
+interface Entry<R> extends Fetched {
+  /** What to ask the source when renewing. */
+  readonly request: R;
   /** The weight against `maxBytes`. */
   readonly bytes: number;
   readonly freshSinceMs: number;
@@ -94,38 +106,35 @@ interface Entry extends Fetched {
   isRead: boolean;
 }
 
-interface RefreshAhead {
+interface RefreshAhead<R> {
   readonly timers: RefreshTimers;
   readonly percent: number;
   readonly random: () => number;
-  readonly onError:
-    | ((error: UpstreamError, request: SecretRequest) => void)
-    | undefined;
+  readonly onError: ((error: UpstreamError, request: R) => void) | undefined;
 }
 
 const encoder = new TextEncoder();
 
-/** The secret cache; takes the Secrets Manager client (or a fake) as its source. */
-export class SecretCache {
-  readonly #source: SecretsSource;
-  readonly #entries: LruMap<string, Entry>;
+/** The cache, over one source (see `secrets_cache_source.ts`). */
+export class SecretCache<R extends object> {
+  readonly #source: CacheSource<R>;
+  readonly #entries: LruMap<string, Entry<R>>;
   /** "ahead" is a background renewal: requests never wait on it. */
   readonly #inFlight = new SingleFlight<
     CacheResult,
     "fetch" | "renew" | "ahead"
   >();
-  readonly #describes = new SingleFlight<VersionStages, "describe">();
-  readonly #refreshAhead: RefreshAhead | undefined;
+  readonly #refreshAhead: RefreshAhead<R> | undefined;
   readonly #ttlMs: number;
   readonly #isEnabled: boolean;
   readonly #ignoreTransientErrors: boolean;
   readonly #now: () => number;
   readonly #counters = new CacheCounters();
   /** Keys of lookups seen before: the handler reuses one lookup per URL. */
-  readonly #keys = new WeakMap<CacheLookup, string>();
+  readonly #keys = new WeakMap<CacheLookup<R>, string>();
 
   /** Builds an empty cache; throws `RangeError`/`TypeError` on bad options. */
-  constructor(source: SecretsSource, options: SecretCacheOptions) {
+  constructor(source: CacheSource<R>, options: SecretCacheOptions<R>) {
     validateCacheOptions(options);
     this.#source = source;
     this.#entries = new LruMap(options.cacheSize, {
@@ -147,7 +156,7 @@ export class SecretCache {
   }
 
   /** Answers a lookup from the cache or the source; rejects with `UpstreamError`. */
-  async get(lookup: CacheLookup): Promise<CacheResult> {
+  async get(lookup: CacheLookup<R>): Promise<CacheResult> {
     try {
       const result = await this.#lookup(lookup);
       this.#counters.recordOutcome(result.outcome);
@@ -159,19 +168,19 @@ export class SecretCache {
   }
 
   /**
-   * The body {@linkcode get} would answer without waiting (a fresh entry, or
+   * What {@linkcode get} would answer without waiting (a fresh entry, or
    * one a background renewal is checking), counted as `get` counts it;
    * `undefined` when only `get` can answer (a miss, an expired entry,
    * `refreshNow`, caching off).
    */
-  peek(lookup: CacheLookup): string | undefined {
+  peek(lookup: CacheLookup<R>): CacheResult | undefined {
     if (!this.#isEnabled || lookup.refreshNow === true) return undefined;
     const key = this.#keyOf(lookup);
     const entry = this.#entries.peek(key);
     if (entry === undefined) return undefined;
     const result = this.#answerAtOnce(key, entry);
     if (result !== undefined) this.#counters.recordOutcome(result.outcome);
-    return result?.body;
+    return result;
   }
 
   /** How many entries the cache holds. */
@@ -201,8 +210,8 @@ export class SecretCache {
     this.#refreshAhead?.timers.close();
   }
 
-  #lookup(lookup: CacheLookup): Promise<CacheResult> {
-    const request = toRequest(lookup);
+  #lookup(lookup: CacheLookup<R>): Promise<CacheResult> {
+    const request: R = lookup;
     if (!this.#isEnabled) return this.#uncached(request);
     const key = this.#keyOf(lookup);
     const flight = this.#inFlight.find(key);
@@ -232,34 +241,38 @@ export class SecretCache {
     return this.#inFlight.start(key, "renew", () => this.#renew(key, entry));
   }
 
-  #keyOf(lookup: CacheLookup): string {
+  #keyOf(lookup: CacheLookup<R>): string {
     let key = this.#keys.get(lookup);
     if (key === undefined) {
-      key = cacheKey(lookup);
+      key = this.#source.keyOf(lookup);
       this.#keys.set(lookup, key);
     }
     return key;
   }
 
   /** A fresh hit, or the value a background renewal is checking right now. */
-  #answerAtOnce(key: string, entry: Entry): CacheResult | undefined {
+  #answerAtOnce(key: string, entry: Entry<R>): CacheResult | undefined {
     if (this.#isFresh(entry)) {
       this.#hit(key, entry);
-      return { body: entry.body, outcome: "hit" };
+      return { body: entry.body, versionId: entry.versionId, outcome: "hit" };
     }
     if (this.#inFlight.find(key)?.kind !== "ahead") return undefined;
     this.#entries.get(key);
-    return { body: entry.body, outcome: "renewing" };
+    return {
+      body: entry.body,
+      versionId: entry.versionId,
+      outcome: "renewing",
+    };
   }
 
   /** Marks the entry most recently used; the window's first hit schedules its renewal. */
-  #hit(key: string, entry: Entry): void {
+  #hit(key: string, entry: Entry<R>): void {
     this.#entries.get(key);
     if (!entry.isRead) this.#noteFirstRead(key, entry);
   }
 
   /** The first hit in a TTL window schedules the window's one background renewal. */
-  #noteFirstRead(key: string, entry: Entry): void {
+  #noteFirstRead(key: string, entry: Entry<R>): void {
     entry.isRead = true;
     this.#refreshAhead?.timers.schedule(
       key,
@@ -268,7 +281,7 @@ export class SecretCache {
     );
   }
 
-  #renewAhead(key: string, entry: Entry): void {
+  #renewAhead(key: string, entry: Entry<R>): void {
     // Replaced, dropped, or already being fetched: nothing left to do early.
     if (this.#entries.peek(key) !== entry || this.#inFlight.find(key)) return;
     this.#counters.recordRefreshAhead();
@@ -281,7 +294,7 @@ export class SecretCache {
     renewal.catch(() => {});
   }
 
-  #reportAhead(entry: Entry, error: UpstreamError): void {
+  #reportAhead(entry: Entry<R>, error: UpstreamError): void {
     this.#counters.recordRefreshAheadFailure();
     try {
       this.#refreshAhead?.onError?.(error, entry.request);
@@ -290,9 +303,9 @@ export class SecretCache {
     }
   }
 
-  async #uncached(request: SecretRequest): Promise<CacheResult> {
-    const { body } = await this.#fetch(request);
-    return { body, outcome: "uncached" };
+  async #uncached(request: R): Promise<CacheResult> {
+    const { body, versionId } = await this.#fetch(request);
+    return { body, versionId, outcome: "uncached" };
   }
 
   #join(flight: Flight<CacheResult, string>): Promise<CacheResult> {
@@ -308,7 +321,7 @@ export class SecretCache {
   async #joinOrStale(
     flight: Flight<CacheResult, string>,
     key: string,
-    entry: Entry,
+    entry: Entry<R>,
   ): Promise<CacheResult> {
     try {
       return await this.#join(flight);
@@ -319,35 +332,39 @@ export class SecretCache {
 
   async #fetchAndStore(
     key: string,
-    request: SecretRequest,
+    request: R,
     outcome: "miss" | "refresh",
   ): Promise<CacheResult> {
     try {
       const fetched = await this.#fetch(request);
       this.#store(key, request, fetched);
-      return { body: fetched.body, outcome };
+      return { body: fetched.body, versionId: fetched.versionId, outcome };
     } catch (error) {
       throw this.#forgetIfPermanent(key, error as UpstreamError);
     }
   }
 
-  /** DescribeSecret, then GetSecretValue if the entry is no longer current. */
+  /** The version check (DescribeSecret), then a fetch if the entry is no longer current. */
   async #renew(
     key: string,
-    entry: Entry,
+    entry: Entry<R>,
     onFailure?: (error: UpstreamError) => void,
   ): Promise<CacheResult> {
     const request = entry.request;
-    let stages: VersionStages;
+    let isCurrent: boolean;
     try {
-      stages = await this.#describe(request.secretId);
+      isCurrent = await this.#isCurrent(request, entry.versionId);
     } catch (error) {
       onFailure?.(error as UpstreamError);
       return this.#serveStale(key, entry, error as UpstreamError);
     }
-    if (isStillCurrent(stages, request, entry.versionId)) {
+    if (isCurrent) {
       this.#replace(key, entry, entry);
-      return { body: entry.body, outcome: "renewed" };
+      return {
+        body: entry.body,
+        versionId: entry.versionId,
+        outcome: "renewed",
+      };
     }
     let fetched: Fetched;
     try {
@@ -357,7 +374,11 @@ export class SecretCache {
       return this.#serveStale(key, entry, error as UpstreamError);
     }
     this.#replace(key, entry, fetched);
-    return { body: fetched.body, outcome: "refetched" };
+    return {
+      body: fetched.body,
+      versionId: fetched.versionId,
+      outcome: "refetched",
+    };
   }
 
   /**
@@ -365,11 +386,11 @@ export class SecretCache {
    * (the error is thrown for the background caller), after expiry it is
    * served stale with its TTL restarted; anything else rethrows.
    */
-  #serveStale(key: string, entry: Entry, error: UpstreamError): CacheResult {
+  #serveStale(key: string, entry: Entry<R>, error: UpstreamError): CacheResult {
     if (isTransient(error.failure) && this.#isFresh(entry)) throw error;
     if (this.#ignoreTransientErrors && isTransient(error.failure)) {
       this.#replace(key, entry, entry);
-      return { body: entry.body, outcome: "stale" };
+      return { body: entry.body, versionId: entry.versionId, outcome: "stale" };
     }
     throw this.#forgetIfPermanent(key, error);
   }
@@ -384,36 +405,32 @@ export class SecretCache {
     this.#entries.delete(key);
   }
 
-  async #fetch(request: SecretRequest): Promise<Fetched> {
-    let value: SecretValue;
+  async #fetch(request: R): Promise<Fetched> {
     try {
-      value = await this.#source.getSecretValue(request);
+      return await this.#source.fetch(request);
     } catch (error) {
       throw asUpstreamError(error);
     }
-    return { versionId: value.versionId, body: toResponseBody(value) };
   }
 
-  /** One DescribeSecret in flight per secret id, shared by every key of it. */
-  #describe(secretId: string): Promise<VersionStages> {
-    return this.#describes.find(secretId)?.promise ??
-      this.#describes.start(secretId, "describe", async () => {
-        try {
-          return await this.#source.describeSecret(secretId);
-        } catch (error) {
-          throw asUpstreamError(error);
-        }
-      });
+  /** The source's version check; without one, nothing is known to be current. */
+  async #isCurrent(request: R, versionId: string): Promise<boolean> {
+    if (this.#source.isCurrent === undefined) return false;
+    try {
+      return await this.#source.isCurrent(request, versionId);
+    } catch (error) {
+      throw asUpstreamError(error);
+    }
   }
 
-  #isFresh(entry: Entry): boolean {
+  #isFresh(entry: Entry<R>): boolean {
     const nowMs = this.#now();
     // A clock stepped backwards must not stretch an entry's life.
     return entry.freshSinceMs <= nowMs && nowMs < entry.expiresAtMs;
   }
 
   /** Starts a new TTL window for `fetched` under `key`, unless it alone exceeds `maxBytes`. */
-  #store(key: string, request: SecretRequest, fetched: Fetched): void {
+  #store(key: string, request: R, fetched: Fetched): void {
     this.#forget(key);
     const bytes = byteLength(key) + byteLength(fetched.body);
     if (bytes > this.#entries.maxWeight) {
@@ -438,32 +455,11 @@ export class SecretCache {
   }
 
   /** Stores a renewal's answer, unless a refreshNow stored a newer value meanwhile. */
-  #replace(key: string, entry: Entry, fetched: Fetched): void {
+  #replace(key: string, entry: Entry<R>, fetched: Fetched): void {
     const current = this.#entries.peek(key);
     if (current !== undefined && current !== entry) return;
     this.#store(key, entry.request, fetched);
   }
-}
-
-/** Only the request fields, only those set: what GetSecretValue is asked. */
-function toRequest(lookup: CacheLookup): SecretRequest {
-  const request: { -readonly [K in keyof SecretRequest]: SecretRequest[K] } = {
-    secretId: lookup.secretId,
-  };
-  if (lookup.versionId !== undefined) request.versionId = lookup.versionId;
-  if (lookup.versionStage !== undefined) {
-    request.versionStage = lookup.versionStage;
-  }
-  return request;
-}
-
-/** The key as requested: unset and empty fields stay distinct. */
-function cacheKey(request: SecretRequest): string {
-  return JSON.stringify([
-    request.secretId,
-    request.versionId ?? null,
-    request.versionStage ?? null,
-  ]);
 }
 
 function byteLength(text: string): number {

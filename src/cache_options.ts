@@ -6,10 +6,9 @@
 
 import type { UpstreamError } from "./errors.ts";
 import type { Scheduler } from "./refresh_ahead.ts";
-import type { SecretRequest } from "./secret_value.ts";
 
 /** How the cache behaves; the config's `ttl_seconds`, `cache_size`, `ignore_transient_errors`. */
-export interface SecretCacheOptions {
+export interface SecretCacheOptions<R = unknown> {
   /** How long an entry is served without asking Secrets Manager; 0 turns caching off. */
   readonly ttlSeconds: number;
   /** The most entries kept; 0 turns caching off. */
@@ -19,13 +18,13 @@ export interface SecretCacheOptions {
   /** The most bytes held (UTF-8 bodies and keys), least recently used evicted first; defaults to no bound. */
   readonly maxBytes?: number;
   /** Renew entries being read before they expire; off when undefined. */
-  readonly refreshAhead?: RefreshAheadOptions;
+  readonly refreshAhead?: RefreshAheadOptions<R>;
   /** The clock in epoch milliseconds; defaults to `Date.now`. Use the same time as `refreshAhead.scheduler`. */
   readonly now?: () => number;
 }
 
 /** How background renewals are timed and reported; the config's `refresh_ahead_percent`. */
-export interface RefreshAheadOptions {
+export interface RefreshAheadOptions<R = unknown> {
   /** The earliest renewal point in percent of the TTL, 0 to 99; defaults to 80. */
   readonly percent?: number;
   /** Timers; defaults to the platform's, unref'd. */
@@ -33,11 +32,11 @@ export interface RefreshAheadOptions {
   /** Uniform in [0, 1), for the jitter; defaults to `Math.random`. */
   readonly random?: () => number;
   /** Told about each failed background renewal (the error is not thrown anywhere else). */
-  readonly onError?: (error: UpstreamError, request: SecretRequest) => void;
+  readonly onError?: (error: UpstreamError, request: R) => void;
 }
 
 /** Throws `RangeError`/`TypeError` for the first bad option. */
-export function validateCacheOptions(options: SecretCacheOptions): void {
+export function validateCacheOptions<R>(options: SecretCacheOptions<R>): void {
   const { ttlSeconds, cacheSize, ignoreTransientErrors, now, maxBytes } =
     options;
   if (
@@ -71,7 +70,7 @@ export function validateCacheOptions(options: SecretCacheOptions): void {
   }
 }
 
-function validateRefreshAhead(options: RefreshAheadOptions): void {
+function validateRefreshAhead<R>(options: RefreshAheadOptions<R>): void {
   const { percent, scheduler, random, onError } = options;
   if (
     percent !== undefined &&

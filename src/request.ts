@@ -1,6 +1,7 @@
 /**
  * Turns a request's URL into what the agent should do: answer `/ping`, look a
- * secret up, or reject it with the contract's 400/404 messages.
+ * secret (or, when enabled, a Parameter Store parameter) up, render metrics,
+ * or reject it with the contract's 400/404 messages.
  *
  * @module
  */
@@ -14,11 +15,34 @@ export interface SecretLookup extends SecretRequest {
   readonly refreshNow: boolean;
 }
 
+/** A Parameter Store lookup, as the Parameters and Secrets Lambda Extension takes it. */
+export interface ParameterLookup {
+  readonly name: string;
+  /** A version number, or a label: at most one of the two. */
+  readonly version?: number;
+  readonly label?: string;
+  readonly withDecryption: boolean;
+  readonly roleArn?: string;
+  readonly refreshNow: boolean;
+}
+
 /** Where a request goes, once its URL is understood. */
 export type Route =
   /** `ready`: `/ping?ready=true`, which answers whether the agent is ready. */
   | { readonly kind: "ping"; readonly ready: boolean }
-  | { readonly kind: "secret"; readonly lookup: SecretLookup };
+  | { readonly kind: "secret"; readonly lookup: SecretLookup }
+  | { readonly kind: "parameter"; readonly lookup: ParameterLookup }
+  | { readonly kind: "metrics" };
+
+/** The routes beyond the original's, each off unless the config turns it on. */
+export interface RouteFeatures {
+  /** Accept `roleArn` on secret and parameter lookups. */
+  readonly allowRoleArn?: boolean;
+  /** Serve `/systemsmanager/parameters/get`. */
+  readonly parameterStore?: boolean;
+  /** Serve `/metrics`. */
+  readonly metrics?: boolean;
+}
 
 /** The outcome of parsing: a route, or the rejection to answer with. */
 export type ParsedRoute =
@@ -26,7 +50,20 @@ export type ParsedRoute =
   | { readonly ok: false; readonly rejection: RequestRejection };
 
 const QUERY_PATH = "/secretsmanager/get";
+const PARAMETER_PATH = "/systemsmanager/parameters/get";
+const METRICS_PATH = "/metrics";
 const PING_PATH = "/ping";
+const PARAMETER_PARAMETERS = new Set([
+  "name",
+  "version",
+  "label",
+  "withDecryption",
+  "refreshNow",
+]);
+/** An IAM role ARN, as STS AssumeRole takes it. */
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@\/-]{1,512}$/;
+/** A parameter version: SSM numbers them from 1. */
+const VERSION = /^[1-9][0-9]{0,17}$/;
 const QUERY_STYLE_PARAMETERS = new Set([
   "secretId",
   "versionId",
@@ -89,17 +126,26 @@ export function isPingPath(pathname: string): boolean {
 
 /**
  * Routes a URL: `/ping`, `/secretsmanager/get?secretId=…`, or
- * `<pathPrefix><id>` with the id percent-decoded.
+ * `<pathPrefix><id>` with the id percent-decoded; and, when enabled,
+ * `/systemsmanager/parameters/get?name=…` and `/metrics`.
  */
 export function parseRoute(
   target: RequestTarget,
   pathPrefix: string,
+  features: RouteFeatures = {},
 ): ParsedRoute {
   const { pathname } = target;
   const params = new URLSearchParams(target.search);
   if (pathname === PING_PATH) return parsePing(params);
+  if (pathname === METRICS_PATH && features.metrics) {
+    return { ok: true, route: { kind: "metrics" } };
+  }
+  if (pathname === PARAMETER_PATH && features.parameterStore) {
+    return parseParameter(params, features.allowRoleArn === true);
+  }
+  const allowRoleArn = features.allowRoleArn === true;
   if (pathname === QUERY_PATH) {
-    return parseLookup(params, QUERY_STYLE_PARAMETERS, undefined);
+    return parseLookup(params, QUERY_STYLE_PARAMETERS, undefined, allowRoleArn);
   }
   if (pathname.startsWith(pathPrefix)) {
     const encodedId = pathname.slice(pathPrefix.length);
@@ -109,7 +155,7 @@ export function parseRoute(
     } catch {
       return reject("invalid secret ID encoding");
     }
-    return parseLookup(params, PATH_STYLE_PARAMETERS, secretId);
+    return parseLookup(params, PATH_STYLE_PARAMETERS, secretId, allowRoleArn);
   }
   return { ok: false, rejection: rejection.notFound() };
 }
@@ -119,12 +165,10 @@ function parseLookup(
   params: URLSearchParams,
   allowed: ReadonlySet<string>,
   pathSecretId: string | undefined,
+  allowRoleArn: boolean,
 ): ParsedRoute {
-  const values = new Map<string, string>();
-  for (const [name, value] of params) {
-    if (!allowed.has(name)) return reject(`unknown parameter: ${name}`);
-    values.set(name, value);
-  }
+  const values = readParameters(params, allowed, allowRoleArn);
+  if (!(values instanceof Map)) return values;
   const secretId = pathSecretId ?? values.get("secretId");
   if (!secretId) {
     return reject(
@@ -135,13 +179,70 @@ function parseLookup(
   }
   const refreshNow = parseFlag(values.get("refreshNow"));
   if (refreshNow === undefined) return reject("invalid refreshNow value");
+  const roleArn = parseRoleArn(values.get("roleArn"));
+  if (roleArn === null) return reject("invalid roleArn value");
   const lookup: SecretLookup = {
     secretId,
     refreshNow,
     ...optional("versionId", values.get("versionId")),
     ...optional("versionStage", values.get("versionStage")),
+    ...(roleArn === undefined ? {} : { roleArn }),
   };
   return { ok: true, route: { kind: "secret", lookup } };
+}
+
+/** `name`, then at most one of `version` and `label`, `withDecryption`, `refreshNow`. */
+function parseParameter(
+  params: URLSearchParams,
+  allowRoleArn: boolean,
+): ParsedRoute {
+  const values = readParameters(params, PARAMETER_PARAMETERS, allowRoleArn);
+  if (!(values instanceof Map)) return values;
+  const name = values.get("name");
+  if (!name) return reject("missing parameter name");
+  const version = values.get("version");
+  const label = values.get("label");
+  if (version && label) return reject("version and label can't both be given");
+  if (version && !VERSION.test(version)) return reject("invalid version value");
+  const withDecryption = parseFlag(values.get("withDecryption"));
+  if (withDecryption === undefined) {
+    return reject("invalid withDecryption value");
+  }
+  const refreshNow = parseFlag(values.get("refreshNow"));
+  if (refreshNow === undefined) return reject("invalid refreshNow value");
+  const roleArn = parseRoleArn(values.get("roleArn"));
+  if (roleArn === null) return reject("invalid roleArn value");
+  const lookup: ParameterLookup = {
+    name,
+    withDecryption,
+    refreshNow,
+    ...(version ? { version: Number(version) } : {}),
+    ...(label ? { label } : {}),
+    ...(roleArn === undefined ? {} : { roleArn }),
+  };
+  return { ok: true, route: { kind: "parameter", lookup } };
+}
+
+/** The query's values, the last of a repeated name winning; or the rejection of an unknown name. */
+function readParameters(
+  params: URLSearchParams,
+  allowed: ReadonlySet<string>,
+  allowRoleArn: boolean,
+): Map<string, string> | ParsedRoute {
+  const values = new Map<string, string>();
+  for (const [name, value] of params) {
+    if (!allowed.has(name) && !(allowRoleArn && name === "roleArn")) {
+      return reject(`unknown parameter: ${name}`);
+    }
+    values.set(name, value);
+  }
+  return values;
+}
+
+/** Absent or empty: no role; `null`: not a role ARN. */
+function parseRoleArn(value: string | undefined): string | undefined | null {
+  if (!value) return undefined;
+  return ROLE_ARN.test(value) ? value : null;
 }
 
 /** Other parameters are ignored, as the original ignores them on `/ping`. */

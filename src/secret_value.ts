@@ -12,6 +12,8 @@ export interface SecretRequest {
   readonly versionId?: string;
   /** A staging label, when asked for (Secrets Manager defaults to AWSCURRENT). */
   readonly versionStage?: string;
+  /** Read with this role's credentials (STS AssumeRole), when asked for. */
+  readonly roleArn?: string;
 }
 
 /** The fields of a GetSecretValue answer that the agent returns. */
@@ -36,7 +38,7 @@ export interface SecretsSource {
   /** GetSecretValue; rejects with `UpstreamError`. */
   getSecretValue(request: SecretRequest): Promise<SecretValue>;
   /** DescribeSecret's version map; rejects with `UpstreamError`. */
-  describeSecret(secretId: string): Promise<VersionStages>;
+  describeSecret(secretId: string, roleArn?: string): Promise<VersionStages>;
 }
 
 /**

@@ -17,19 +17,28 @@ import type { Handler } from "./listener.ts";
 import { memoize } from "./memo.ts";
 import {
   isPingPath,
+  type ParameterLookup,
   type ParsedRoute,
   parseRoute,
   type RequestTarget,
   requestTarget,
+  type RouteFeatures,
   type SecretLookup,
 } from "./request.ts";
 
-/** What the handler needs of the cache. */
-export interface SecretLookupService {
-  /** Resolves to the response body and how the cache produced it; rejects with `UpstreamError`. */
-  get(lookup: SecretLookup): Promise<{ body: string; outcome: string }>;
-  /** A body it can give at once (a fresh cache hit), else `undefined`. */
-  peek?(lookup: SecretLookup): string | undefined;
+/** A cache's answer: the body, the version it holds, how it was produced. */
+export interface LookupAnswer {
+  readonly body: string;
+  readonly versionId: string;
+  readonly outcome: string;
+}
+
+/** What the handler needs of a cache (`SecretCache` has it). */
+export interface LookupService<L> {
+  /** Resolves to the answer; rejects with `UpstreamError`. */
+  get(lookup: L): Promise<LookupAnswer>;
+  /** An answer it can give at once (a fresh cache hit), else `undefined`. */
+  peek?(lookup: L): LookupAnswer | undefined;
 }
 
 /** What the handler needs of the logger. */
@@ -37,6 +46,30 @@ export interface RequestLog {
   info(message: string): void;
   error(message: string): void;
 }
+
+/** One served (or refused by AWS) secret or parameter, for the audit log. */
+export interface AuditEvent {
+  readonly kind: "secret" | "parameter";
+  /** The secret id or parameter name as asked. */
+  readonly id: string;
+  readonly roleArn?: string;
+  readonly status: number;
+  /** Undefined when no value was served. */
+  readonly versionId?: string;
+  /** The cache outcome (`hit`, `miss`, ...), or `error`. */
+  readonly outcome: string;
+}
+
+/** Where the handler counts requests, and what renders `/metrics`. */
+export interface RequestMetrics {
+  recordRequest(route: RouteLabel, status: number): void;
+  /** The Prometheus text; `inFlight` is the requests being answered now. */
+  render(inFlight: number): string;
+  readonly contentType: string;
+}
+
+/** The route a request counts under: never a secret id. */
+export type RouteLabel = "ping" | "secret" | "parameter" | "metrics" | "other";
 
 /** Everything the request path depends on. */
 export interface HandlerOptions {
@@ -50,7 +83,15 @@ export interface HandlerOptions {
    * it: requests arriving on it skip the token check. Default true.
    */
   readonly unixSocketRequiresToken?: boolean;
-  readonly secrets: SecretLookupService;
+  readonly secrets: LookupService<SecretLookup>;
+  /** Parameter Store; without it, its path is not found. */
+  readonly parameters?: LookupService<ParameterLookup>;
+  /** Metrics; without it, `/metrics` is not found. */
+  readonly metrics?: RequestMetrics;
+  /** Whether `roleArn` is accepted on lookups. */
+  readonly allowRoleArn?: boolean;
+  /** Told about each secret or parameter answer. */
+  readonly audit?: (event: AuditEvent) => void;
   readonly log: RequestLog;
   /** What `/ping?ready=true` reports; default always ready. */
   readonly readiness?: () => Readiness;
@@ -67,6 +108,7 @@ const ROUTE_MEMO = { capacity: 1024, maxKeyLength: 512 };
 interface Routed {
   readonly target: RequestTarget;
   readonly parsed: ParsedRoute;
+  readonly label: RouteLabel;
   /** The log line of a GET answered 200, the usual case: one string, reused. */
   readonly okLine: string;
 }
@@ -80,15 +122,24 @@ const TEXT_HEADERS = { "content-type": "text/plain; charset=utf-8" };
  */
 export function createHandler(options: HandlerOptions): Handler {
   let inFlight = 0;
+  const features: RouteFeatures = {
+    allowRoleArn: options.allowRoleArn,
+    parameterStore: options.parameters !== undefined,
+    metrics: options.metrics !== undefined,
+  };
   const route = memoize((url): Routed | undefined => {
     const target = requestTarget(url);
-    return target && {
+    if (target === undefined) return undefined;
+    const parsed = parseRoute(target, options.pathPrefix, features);
+    return {
       target,
-      parsed: parseRoute(target, options.pathPrefix),
+      parsed,
+      label: parsed.ok ? parsed.route.kind : "other",
       okLine: `GET ${target.pathname}${target.search} 200`,
     };
   }, ROUTE_MEMO);
   const trustsUnixSocket = options.unixSocketRequiresToken === false;
+  const inFlightNow = () => inFlight;
   return (request, info) => {
     const routed = route(request.url);
     // Only a Host header that passed the listener's check yet names no valid
@@ -98,19 +149,25 @@ export function createHandler(options: HandlerOptions): Handler {
     const isPing = isPingPath(target.pathname);
     const limit = options.maxConn + (isPing ? PING_EXTRA_SLOTS : 0);
     if (inFlight >= limit) {
-      return logged(options.log, request, routed, reject(rejection.tooMany()));
+      return logged(options, request, routed, reject(rejection.tooMany()));
     }
     const needsToken = !isPing &&
       !(trustsUnixSocket && info?.remoteAddr.transport === "unix");
-    const answered = answer(options, request, routed.parsed, needsToken);
+    const answered = answer(
+      options,
+      request,
+      routed.parsed,
+      needsToken,
+      inFlightNow,
+    );
     // Answered at once (a rejection, /ping, a cache hit): it held no slot,
     // and Deno.serve sends a plain Response without another turn.
     if (answered instanceof Response) {
-      return logged(options.log, request, routed, answered);
+      return logged(options, request, routed, answered);
     }
     inFlight++;
     return answered.then(
-      (response) => logged(options.log, request, routed, response),
+      (response) => logged(options, request, routed, response),
     ).finally(() => inFlight--);
   };
 }
@@ -120,6 +177,7 @@ function answer(
   request: Request,
   parsed: ParsedRoute,
   needsToken: boolean,
+  inFlight: () => number,
 ): Response | Promise<Response> {
   if (needsToken) {
     if (request.headers.has("x-forwarded-for")) {
@@ -131,32 +189,81 @@ function answer(
   }
   if (request.method !== "GET") return reject(rejection.notAllowed());
   if (!parsed.ok) return reject(parsed.rejection);
-  if (parsed.route.kind === "ping") {
-    if (!parsed.route.ready) {
-      return new Response("healthy", { headers: TEXT_HEADERS });
-    }
-    const readiness = options.readiness?.() ?? "ready";
-    return new Response(readiness, {
-      status: readiness === "ready" ? 200 : 503,
-      headers: TEXT_HEADERS,
-    });
+  const { route } = parsed;
+  switch (route.kind) {
+    case "ping":
+      return ping(options, route.ready);
+    case "metrics":
+      return new Response(options.metrics!.render(inFlight()), {
+        headers: { "content-type": options.metrics!.contentType },
+      });
+    case "secret":
+      return looked(options, options.secrets, route.lookup, {
+        kind: "secret",
+        id: route.lookup.secretId,
+        roleArn: route.lookup.roleArn,
+      });
+    case "parameter":
+      return looked(options, options.parameters!, route.lookup, {
+        kind: "parameter",
+        id: route.lookup.name,
+        roleArn: route.lookup.roleArn,
+      });
   }
-  const hit = options.secrets.peek?.(parsed.route.lookup);
-  if (hit !== undefined) return new Response(hit, { headers: JSON_HEADERS });
-  return fetched(options, parsed.route.lookup);
 }
 
-/** A secret the cache must fetch or renew first. */
-async function fetched(
+function ping(options: HandlerOptions, ready: boolean): Response {
+  if (!ready) return new Response("healthy", { headers: TEXT_HEADERS });
+  const readiness = options.readiness?.() ?? "ready";
+  return new Response(readiness, {
+    status: readiness === "ready" ? 200 : 503,
+    headers: TEXT_HEADERS,
+  });
+}
+
+/** Who an audit event is about, before the answer is known. */
+type Subject = Pick<AuditEvent, "kind" | "id" | "roleArn">;
+
+/** A lookup answered from the cache at once, or after it fetches. */
+function looked<L>(
   options: HandlerOptions,
-  lookup: SecretLookup,
+  service: LookupService<L>,
+  lookup: L,
+  subject: Subject,
+): Response | Promise<Response> {
+  const hit = service.peek?.(lookup);
+  if (hit !== undefined) return served(options, subject, hit);
+  return fetched(options, service, lookup, subject);
+}
+
+/** A value the cache must fetch or renew first. */
+async function fetched<L>(
+  options: HandlerOptions,
+  service: LookupService<L>,
+  lookup: L,
+  subject: Subject,
 ): Promise<Response> {
   try {
-    const { body } = await options.secrets.get(lookup);
-    return new Response(body, { headers: JSON_HEADERS });
+    return served(options, subject, await service.get(lookup));
   } catch (error) {
-    return failed(options.log, error);
+    const response = failed(options.log, error);
+    options.audit?.({ ...subject, status: response.status, outcome: "error" });
+    return response;
   }
+}
+
+function served(
+  options: HandlerOptions,
+  subject: Subject,
+  answer: LookupAnswer,
+): Response {
+  options.audit?.({
+    ...subject,
+    status: 200,
+    versionId: answer.versionId,
+    outcome: answer.outcome,
+  });
+  return new Response(answer.body, { headers: JSON_HEADERS });
 }
 
 /** The one place where a thrown error becomes an HTTP answer. */
@@ -181,12 +288,13 @@ function reject(rejected: RequestRejection): Response {
 }
 
 function logged(
-  log: RequestLog,
+  options: HandlerOptions,
   request: Request,
-  { target, okLine }: Routed,
+  { target, okLine, label }: Routed,
   response: Response,
 ): Response {
-  log.info(
+  options.metrics?.recordRequest(label, response.status);
+  options.log.info(
     response.status === 200 && request.method === "GET"
       ? okLine
       : `${request.method} ${target.pathname}${target.search} ${response.status}`,

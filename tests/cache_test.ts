@@ -4,6 +4,7 @@ import {
   SecretCache,
   type SecretCacheOptions,
 } from "../src/cache.ts";
+import { secretsCacheSource } from "../src/secrets_cache_source.ts";
 import { UpstreamError, type UpstreamFailure } from "../src/errors.ts";
 import { arnOf, FakeSource, NOT_FOUND } from "./support/fake_source.ts";
 
@@ -29,7 +30,7 @@ const THROTTLED: UpstreamFailure = {
 function setup(options: Partial<SecretCacheOptions> = {}) {
   const source = new FakeSource();
   const clock = { nowMs: 1_000_000 };
-  const cache = new SecretCache(source, {
+  const cache = new SecretCache(secretsCacheSource(source), {
     ttlSeconds: TTL_SECONDS,
     cacheSize: 1000,
     ignoreTransientErrors: true,
@@ -90,7 +91,7 @@ Deno.test("peek answers a fresh entry at once, counted as a hit, and leaves ever
   source.put("db", "one");
   assert.equal(cache.peek({ secretId: "db", refreshNow: false }), undefined);
   const first = await cache.get({ secretId: "db" });
-  assert.equal(cache.peek({ secretId: "db", refreshNow: false }), first.body);
+  assert.equal(cache.peek({ secretId: "db", refreshNow: false })?.body, first.body);
   assert.equal(cache.peek({ secretId: "db", refreshNow: true }), undefined);
   assert.equal(
     cache.peek({ secretId: "db", versionStage: "AWSPREVIOUS" }),
@@ -647,19 +648,20 @@ Deno.test("bad options are refused with a RangeError or TypeError", () => {
   };
   for (const ttlSeconds of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
     assert.throws(
-      () => new SecretCache(source, { ...base, ttlSeconds }),
+      () =>
+        new SecretCache(secretsCacheSource(source), { ...base, ttlSeconds }),
       RangeError,
     );
   }
   for (const cacheSize of [-1, 1.5, Number.NaN]) {
     assert.throws(
-      () => new SecretCache(source, { ...base, cacheSize }),
+      () => new SecretCache(secretsCacheSource(source), { ...base, cacheSize }),
       RangeError,
     );
   }
   assert.throws(
     () =>
-      new SecretCache(source, {
+      new SecretCache(secretsCacheSource(source), {
         ...base,
         ignoreTransientErrors: "yes" as unknown as boolean,
       }),
@@ -667,12 +669,15 @@ Deno.test("bad options are refused with a RangeError or TypeError", () => {
   );
   assert.throws(
     () =>
-      new SecretCache(source, { ...base, now: 5 as unknown as () => number }),
+      new SecretCache(secretsCacheSource(source), {
+        ...base,
+        now: 5 as unknown as () => number,
+      }),
     TypeError,
   );
   for (const maxBytes of [-1, Number.NaN, "1" as unknown as number]) {
     assert.throws(
-      () => new SecretCache(source, { ...base, maxBytes }),
+      () => new SecretCache(secretsCacheSource(source), { ...base, maxBytes }),
       RangeError,
     );
   }

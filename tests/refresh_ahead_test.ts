@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type CacheLookup, SecretCache } from "../src/cache.ts";
+import { secretsCacheSource } from "../src/secrets_cache_source.ts";
 import type { RefreshAheadOptions } from "../src/cache_options.ts";
 import { UpstreamError, type UpstreamFailure } from "../src/errors.ts";
 import {
@@ -14,7 +15,7 @@ import { ManualClock, settle } from "./support/manual_clock.ts";
 const TTL_SECONDS = 300;
 const TTL_MS = TTL_SECONDS * 1000;
 const TIMEOUT: UpstreamFailure = { kind: "timeout" };
-const DB: CacheLookup = { secretId: "db" };
+const DB: CacheLookup<SecretRequest> = { secretId: "db" };
 
 /** A cache with refresh-ahead on a manual clock; jitter fixed by `random`. */
 function setup(
@@ -25,7 +26,7 @@ function setup(
   const clock = new ManualClock();
   const reported: [UpstreamError, SecretRequest][] = [];
   const { ignoreTransientErrors = true, ...refreshAhead } = options;
-  const cache = new SecretCache(source, {
+  const cache = new SecretCache(secretsCacheSource(source), {
     ttlSeconds: TTL_SECONDS,
     cacheSize: 1000,
     ignoreTransientErrors,
@@ -294,7 +295,7 @@ Deno.test("a request after the TTL never waits on a background renewal still in 
   );
   assert.ok(results.every(({ outcome }) => outcome === "renewing"));
   assert.ok(results.every(({ body }) => secretString(body) === "one"));
-  assert.equal(cache.peek(DB), results[0].body);
+  assert.equal(cache.peek(DB)?.body, results[0].body);
   assert.equal(cache.stats().renewingServes, 6);
   release();
   await settle();
@@ -433,7 +434,7 @@ Deno.test("close cancels pending renewals and schedules none afterwards; lookups
 Deno.test("evicted and dropped entries cancel their timers: no timer leak under churn", async () => {
   const source = new FakeSource();
   const clock = new ManualClock();
-  const cache = new SecretCache(source, {
+  const cache = new SecretCache(secretsCacheSource(source), {
     ttlSeconds: TTL_SECONDS,
     cacheSize: 10,
     ignoreTransientErrors: true,
@@ -461,7 +462,11 @@ Deno.test("refresh-ahead options are validated", () => {
   const base = { ttlSeconds: 300, cacheSize: 10, ignoreTransientErrors: true };
   for (const percent of [-1, 100, Number.NaN]) {
     assert.throws(
-      () => new SecretCache(source, { ...base, refreshAhead: { percent } }),
+      () =>
+        new SecretCache(secretsCacheSource(source), {
+          ...base,
+          refreshAhead: { percent },
+        }),
       RangeError,
     );
   }
@@ -472,7 +477,8 @@ Deno.test("refresh-ahead options are validated", () => {
   ] as unknown as RefreshAheadOptions[];
   for (const refreshAhead of notFunctions) {
     assert.throws(
-      () => new SecretCache(source, { ...base, refreshAhead }),
+      () =>
+        new SecretCache(secretsCacheSource(source), { ...base, refreshAhead }),
       TypeError,
     );
   }

@@ -26,7 +26,7 @@ function harness(
     secrets: {
       get: async (lookup) => {
         lookups.push(lookup);
-        return { body: await answer(lookup), outcome: "miss" };
+        return { body: await answer(lookup), versionId: "v1", outcome: "miss" };
       },
     },
     log: {
@@ -60,10 +60,16 @@ Deno.test("a hit the service can give at once is a plain Response, without a loo
     isAuthorized: () => true,
     secrets: {
       peek: (lookup) =>
-        lookup.secretId === "warm" ? '{"Name":"warm"}' : undefined,
+        lookup.secretId === "warm"
+          ? { body: '{"Name":"warm"}', versionId: "v1", outcome: "hit" }
+          : undefined,
       get: (lookup) => {
         lookups.push(lookup);
-        return Promise.resolve({ body: '{"Name":"cold"}', outcome: "miss" });
+        return Promise.resolve({
+          body: '{"Name":"cold"}',
+          versionId: "v2",
+          outcome: "miss",
+        });
       },
     },
     log: { info() {}, error() {} },

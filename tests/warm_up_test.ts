@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { SecretCache } from "../src/cache.ts";
+import { secretsCacheSource } from "../src/secrets_cache_source.ts";
 import { UpstreamError, type UpstreamFailure } from "../src/errors.ts";
 import { startWarmUp, type WarmUpTarget } from "../src/warm_up.ts";
 import { FakeSource, NOT_FOUND } from "./support/fake_source.ts";
@@ -8,7 +9,7 @@ const TIMEOUT: UpstreamFailure = { kind: "timeout" };
 
 function setup(options: { ttlSeconds?: number } = {}) {
   const source = new FakeSource();
-  const cache = new SecretCache(source, {
+  const cache = new SecretCache(secretsCacheSource(source), {
     ttlSeconds: options.ttlSeconds ?? 300,
     cacheSize: 1000,
     ignoreTransientErrors: true,

@@ -5,7 +5,9 @@
  * @module
  */
 
+import type { SecretRequest } from "../../src/secret_value.ts";
 import { SecretCache } from "../../src/cache.ts";
+import { secretsCacheSource } from "../../src/secrets_cache_source.ts";
 import { DEFAULT_CONFIG } from "../../src/config.ts";
 import { FakeSource } from "../support/fake_source.ts";
 
@@ -30,9 +32,9 @@ export const CACHED_SECRETS = DEFAULT_CONFIG.cacheSize;
  * refresh-ahead), filled to capacity, {@linkcode SECRET_ID} among them.
  * Call `close()` on it when done to cancel its refresh timers.
  */
-export async function warmCache(): Promise<SecretCache> {
+export async function warmCache(): Promise<SecretCache<SecretRequest>> {
   const source = new FakeSource();
-  const cache = new SecretCache(source, {
+  const cache = new SecretCache(secretsCacheSource(source), {
     ttlSeconds: DEFAULT_CONFIG.ttlSeconds,
     cacheSize: DEFAULT_CONFIG.cacheSize,
     ignoreTransientErrors: DEFAULT_CONFIG.ignoreTransientErrors,
