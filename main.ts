@@ -1,22 +1,35 @@
 /**
  * Starts the agent: reads the arguments, builds each piece from `src/`, and
- * serves until SIGTERM or SIGINT. Every start-up failure is one line on stderr
- * and exit code 1.
+ * serves until SIGTERM or SIGINT; SIGHUP reloads the configuration file and
+ * the token. Every start-up failure is one line on stderr and exit code 1.
  *
  * @module
  */
 
+import { createAgentMetrics, type ObservedCache } from "./src/agent_metrics.ts";
+import { AUDIT_LOG_FILE_NAME, auditRecord } from "./src/audit_log.ts";
 import { SecretCache } from "./src/cache.ts";
-import { secretsCacheSource } from "./src/secrets_cache_source.ts";
+import type { SecretCacheOptions } from "./src/cache_options.ts";
 import { parseCli, usage } from "./src/cli.ts";
-import { loadConfig } from "./src/config.ts";
+import { type Config, ConfigError, loadConfig } from "./src/config.ts";
 import { createCredentialsFileProvider } from "./src/credentials_file.ts";
-import { isTransient, UpstreamError } from "./src/errors.ts";
-import { consoleLogger, type Logger, openFileLogger } from "./src/logger.ts";
-import { createSecretsClient } from "./src/secrets_client.ts";
 import { addressUrl, listen } from "./src/listener.ts";
-import { createHandler } from "./src/server.ts";
-import { describeStartupError, StartupError } from "./src/startup_error.ts";
+import { consoleLogger, type Logger, openFileLogger } from "./src/logger.ts";
+import type { ParameterLookup } from "./src/request.ts";
+import { appliedConfig, keysNeedingRestart } from "./src/reload.ts";
+import { secretsCacheSource } from "./src/secrets_cache_source.ts";
+import {
+  createSecretsClient,
+  type SecretsClient,
+} from "./src/secrets_client.ts";
+import {
+  type AuditEvent,
+  createHandler,
+  type HandlerOptions,
+  type RequestSlots,
+} from "./src/server.ts";
+import { checkAws } from "./src/startup_checks.ts";
+import { describeStartupError } from "./src/startup_error.ts";
 import { createTokenCheck, resolveToken } from "./src/token.ts";
 import { VERSION } from "./src/version.ts";
 import { startWarmUp } from "./src/warm_up.ts";
@@ -38,8 +51,8 @@ async function main(args: readonly string[]): Promise<number> {
       return 1;
   }
 
-  const config = loadConfig(command.configPath);
-  const token = resolveToken(config.ssrfEnvVariables);
+  let config = loadConfig(command.configPath);
+  let token = resolveToken(config.ssrfEnvVariables);
   const log: Logger = config.logToFile
     ? openFileLogger({ level: config.logLevel, redactions: [token] })
     : consoleLogger({ level: config.logLevel, redactions: [token] });
@@ -48,10 +61,14 @@ async function main(args: readonly string[]): Promise<number> {
     log.error(`Unhandled failure: ${describeStartupError(event.reason)}`);
   });
 
+  const caches: ObservedCache[] = [];
+  const metrics = config.metrics ? createAgentMetrics(() => caches) : undefined;
   const client = createSecretsClient({
     region: config.region,
     requestTimeoutMs: config.upstreamTimeoutMs,
     useFipsEndpoint: config.useFipsEndpoint,
+    maxAssumedRoles: config.maxAssumedRoles,
+    onCall: metrics?.recordUpstream,
     credentials: config.credentialsFilePath === undefined
       ? undefined
       : createCredentialsFileProvider(config.credentialsFilePath, {
@@ -59,48 +76,21 @@ async function main(args: readonly string[]): Promise<number> {
         log,
       }),
   });
-  try {
-    await client.region();
-  } catch (error) {
-    throw new StartupError(
-      "Could not determine the AWS region: set region in the configuration file or AWS_REGION",
-      { cause: error },
-    );
-  }
-  if (config.useFipsEndpoint) {
-    const [configured] = await client.configuredEndpoints();
-    if (configured !== undefined) {
-      throw new StartupError(
-        `use_fips_endpoint = true can't be combined with a configured endpoint URL (${configured.service}: ${configured.url}): the AWS SDK refuses the pair. Point the endpoint URL at a FIPS endpoint and set use_fips_endpoint = false, or remove the endpoint URL.`,
-      );
-    }
-  }
-  client.endpoint().then(
-    (url) => log.info(`Secrets Manager endpoint: ${url}`),
-    (error) =>
-      log.warn(
-        `Secrets Manager endpoint unknown: ${describeStartupError(error)}`,
-      ),
-  );
-  if (config.validateCredentials && config.credentialsFilePath === undefined) {
-    await validateCredentials(client, config.ignoreTransientErrors, log);
-  }
+  await checkAws(client, config, log);
 
-  const cache = new SecretCache(secretsCacheSource(client), {
-    ttlSeconds: config.ttlSeconds,
-    cacheSize: config.cacheSize,
-    ignoreTransientErrors: config.ignoreTransientErrors,
-    maxBytes: config.cacheMaxBytes,
-    refreshAhead: config.refreshAhead
-      ? {
-        percent: config.refreshAheadPercent,
-        onError: (error, { secretId }) =>
-          log.warn(
-            `Background refresh of ${secretId} failed: ${error.message}`,
-          ),
-      }
-      : undefined,
-  });
+  const cache = new SecretCache(
+    secretsCacheSource(client),
+    cacheOptions(config, log, ({ secretId }) => secretId),
+  );
+  caches.push({ name: "secrets", stats: () => cache.stats() });
+  const parameters = config.parameterStore
+    ? await parameterCache(client, config, log)
+    : undefined;
+  if (parameters !== undefined) {
+    caches.push({ name: "parameters", stats: () => parameters.cache.stats() });
+  }
+  const audit = config.auditLog ? openAuditLog(config, token) : undefined;
+
   let stopping = false;
   const stopWarmUp = new AbortController();
   const warmUp = startWarmUp(cache, config.warmUpSecrets, {
@@ -118,16 +108,31 @@ async function main(args: readonly string[]): Promise<number> {
     );
   }
 
-  const handler = createHandler({
-    pathPrefix: config.pathPrefix,
-    maxConn: config.maxConn,
-    isAuthorized: createTokenCheck(token, config.ssrfHeaders),
+  const slots: RequestSlots = { inFlight: 0 };
+  const shared: Omit<
+    HandlerOptions,
+    "pathPrefix" | "maxConn" | "isAuthorized"
+  > = {
     unixSocketRequiresToken: config.unixSocketRequireToken,
     secrets: cache,
+    parameters: parameters?.cache,
+    metrics,
+    allowRoleArn: config.allowRoleArn,
+    audit: audit?.record,
     log,
     readiness: () =>
       stopping ? "stopping" : warmUp.isFinished ? "ready" : "warming up",
-  });
+    slots,
+  };
+  const handlerFor = (settings: Config, tokenValue: string) =>
+    createHandler({
+      ...shared,
+      pathPrefix: settings.pathPrefix,
+      maxConn: settings.maxConn,
+      isAuthorized: createTokenCheck(tokenValue, settings.ssrfHeaders),
+    });
+  let handler = handlerFor(config, token);
+
   // In place before the listening line: a supervisor may stop us at once.
   const stopped = Promise.withResolvers<void>();
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -139,7 +144,19 @@ async function main(args: readonly string[]): Promise<number> {
       stopped.resolve();
     });
   }
-  const server = await listen(handler, {
+  Deno.addSignalListener("SIGHUP", () => {
+    const reloaded = reload(command.configPath, config, log);
+    if (reloaded === undefined) return;
+    config = reloaded.config;
+    if (reloaded.token !== token) {
+      token = reloaded.token;
+      log.addRedaction(token);
+      audit?.log.addRedaction(token);
+    }
+    log.setLevel(config.logLevel);
+    handler = handlerFor(config, token);
+  });
+  const server = await listen((request, info) => handler(request, info), {
     port: config.httpPort,
     addresses: config.listenAddresses,
     unixSocket: config.unixSocketPath === undefined
@@ -156,43 +173,119 @@ async function main(args: readonly string[]): Promise<number> {
   await stopped.promise;
   stopWarmUp.abort();
   cache.close();
+  parameters?.cache.close();
   await Promise.race([
     server.shutdown(),
     new Promise((resolve) => setTimeout(resolve, DRAIN_LIMIT_MS)),
   ]);
+  parameters?.client.destroy();
   client.destroy();
   log.info("Agent stopped");
+  await audit?.log.close();
   await log.close();
   return 0;
 }
 
-/** STS GetCallerIdentity; only a failure that is not transient stops the agent. */
-async function validateCredentials(
-  client: ReturnType<typeof createSecretsClient>,
-  ignoreTransientErrors: boolean,
+/** The cache settings from the config; background failures are logged by `describe`'s name. */
+function cacheOptions<R>(
+  config: Config,
   log: Logger,
-): Promise<void> {
+  describe: (request: R) => string,
+): SecretCacheOptions<R> {
+  return {
+    ttlSeconds: config.ttlSeconds,
+    cacheSize: config.cacheSize,
+    ignoreTransientErrors: config.ignoreTransientErrors,
+    maxBytes: config.cacheMaxBytes,
+    refreshAhead: config.refreshAhead
+      ? {
+        percent: config.refreshAheadPercent,
+        onError: (error, request) =>
+          log.warn(
+            `Background refresh of ${
+              describe(request)
+            } failed: ${error.message}`,
+          ),
+      }
+      : undefined,
+  };
+}
+
+/** Parameter Store's client (loaded only now) and its own cache. */
+async function parameterCache(
+  client: SecretsClient,
+  config: Config,
+  log: Logger,
+): Promise<{
+  cache: SecretCache<ParameterLookup>;
+  client: { destroy(): void };
+}> {
+  const { createParametersClient, parametersCacheSource } = await import(
+    "./src/parameters_client.ts"
+  );
+  const parameters = createParametersClient(client, config.maxAssumedRoles);
+  const cache = new SecretCache(
+    parametersCacheSource(parameters),
+    cacheOptions(
+      config,
+      log,
+      ({ name }: ParameterLookup) => `parameter ${name}`,
+    ),
+  );
+  return { cache, client: parameters };
+}
+
+/** The audit log beside the agent's log (or on stdout), whatever the log level. */
+function openAuditLog(
+  config: Config,
+  token: string,
+): { log: Logger; record: (event: AuditEvent) => void } {
+  const log = config.logToFile
+    ? openFileLogger({
+      level: "INFO",
+      fileName: AUDIT_LOG_FILE_NAME,
+      redactions: [token],
+    })
+    : consoleLogger({ level: "INFO", redactions: [token] });
+  return { log, record: (event) => log.info(auditRecord(event)) };
+}
+
+/**
+ * Reads the configuration file and the token again. A file or token that
+ * cannot be used is logged and the running settings are kept; keys that
+ * need a restart are named and keep their running values.
+ */
+function reload(
+  path: string | undefined,
+  running: Config,
+  log: Logger,
+): { config: Config; token: string } | undefined {
+  let next: Config;
+  let token: string;
   try {
-    await client.validateCredentials();
+    next = loadConfig(path);
+    token = resolveToken(next.ssrfEnvVariables);
   } catch (error) {
-    if (
-      error instanceof UpstreamError && ignoreTransientErrors &&
-      isTransient(error.failure)
-    ) {
-      log.warn(
-        `Could not validate AWS credentials (${error.message}); going on`,
-      );
-      return;
-    }
-    throw new StartupError(
-      `Could not validate AWS credentials (STS GetCallerIdentity): ${
-        error instanceof UpstreamError && error.failure.kind === "service"
-          ? `${error.failure.code}: ${error.failure.message}`
+    log.error(
+      `SIGHUP: reload refused, the running configuration is kept: ${
+        error instanceof ConfigError
+          ? error.message
           : describeStartupError(error)
       }`,
-      { cause: error },
     );
+    return undefined;
   }
+  const restart = keysNeedingRestart(running, next);
+  log.info(
+    `SIGHUP: configuration${
+      path === undefined ? "" : ` ${path}`
+    } and token reloaded${
+      restart.length === 0
+        ? ""
+        : `; needs a restart to change, kept as running: ${restart.join(", ")}`
+    }`,
+  );
+  return { config: appliedConfig(running, next), token };
 }
 
 if (import.meta.main) {

@@ -450,6 +450,12 @@ const CONFIG_KEYS: readonly AnyKeyDescriptor[] = Object.freeze(
   ] satisfies AnyKeyDescriptor[],
 );
 
+/** Each key's TOML name and the field it sets, in the contract's order. */
+export const KEY_FIELDS: readonly {
+  readonly key: string;
+  readonly field: keyof Config;
+}[] = Object.freeze(CONFIG_KEYS.map(({ key, field }) => ({ key, field })));
+
 // A Map, so that keys such as "constructor" never reach Object.prototype.
 const DESCRIPTORS: ReadonlyMap<string, AnyKeyDescriptor> = new Map(
   CONFIG_KEYS.map((descriptor) => [descriptor.key, descriptor]),

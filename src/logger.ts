@@ -43,6 +43,11 @@ export interface Logger {
   error(message: string): void;
   /** From now on, replaces `value` with `[REDACTED]` in every message. */
   addRedaction(value: string): void;
+  /**
+   * From now on, writes messages of `level` and above (a SIGHUP reload). A
+   * file logger opened at `NONE` has no file, and stays silent.
+   */
+  setLevel(level: LogLevel): void;
   /** Flushes and closes; messages logged afterwards are dropped silently. */
   close(): Promise<void> | void;
 }
@@ -205,13 +210,14 @@ export function consoleLogger(options: ConsoleLoggerOptions): Logger {
 
 /** The level filter, redaction, escaping and closing shared by both loggers. */
 function levelLogger(
-  level: LogLevel,
+  initialLevel: LogLevel,
   initialRedactions: readonly string[] | undefined,
   nowMs: () => number,
   emit: (level: MessageLevel, line: string) => void,
   closeOutput: () => Promise<void> | void,
 ): Logger {
   const redactor = new Redactor(initialRedactions ?? []);
+  let level = initialLevel;
   let isClosed = false;
   // The same message again (a client polling one secret) is escaped and
   // redacted once; a new redaction forgets it.
@@ -239,6 +245,9 @@ function levelLogger(
     addRedaction: (value) => {
       redactor.add(value);
       lastMessage = undefined;
+    },
+    setLevel: (next) => {
+      if (initialLevel !== "NONE") level = checkLevel(next);
     },
     close: () => {
       if (isClosed) return;

@@ -200,13 +200,17 @@ export class Counter<L extends string> {
   }
 }
 
-/** A level read from a callback at render time, so it is never stale. */
+/**
+ * Values read from a callback at render time, so they are never stale: a
+ * level (gauge), or totals another module keeps (counter).
+ */
 export class Gauge<L extends string> {
   /** The metric name, as rendered. */
   readonly name: string;
   readonly #help: string;
   readonly #labelNames: readonly L[];
   readonly #read: () => Iterable<GaugeSample<L>>;
+  readonly #type: "gauge" | "counter";
 
   /** Validates the names; throws `TypeError` on an invalid one. */
   constructor(
@@ -214,17 +218,19 @@ export class Gauge<L extends string> {
     help: string,
     labelNames: readonly L[],
     read: () => Iterable<GaugeSample<L>>,
+    type: "gauge" | "counter" = "gauge",
   ) {
     checkNames(name, labelNames);
     this.name = name;
     this.#help = help;
     this.#labelNames = labelNames;
     this.#read = read;
+    this.#type = type;
   }
 
   /** This family's exposition lines, one per sample the callback yields, in its order. */
   render(): string {
-    let text = header(this.name, this.#help, "gauge");
+    let text = header(this.name, this.#help, this.#type);
     for (const [labels, value] of this.#read()) {
       text += sample(this.name, labelTextOf(this.#labelNames, labels), value);
     }
@@ -346,6 +352,16 @@ export class MetricsRegistry {
       return this.#add(new Gauge<never>(name, help, [], () => [[{}, read()]]));
     }
     return this.#add(new Gauge(name, help, ...args));
+  }
+
+  /** Registers a counter whose totals are kept elsewhere, read from `read` at render time. */
+  counterFrom<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: () => Iterable<GaugeSample<L>>,
+  ): Gauge<L> {
+    return this.#add(new Gauge(name, help, labelNames, read, "counter"));
   }
 
   /** Registers a histogram; throws `TypeError` on invalid names, `RangeError` on invalid buckets. */

@@ -1,7 +1,8 @@
 /**
- * The agent's only way out to AWS: GetSecretValue, DescribeSecret and STS
- * GetCallerIdentity through the AWS SDK, with every failure classified into an
- * `UpstreamError` at this edge.
+ * The agent's only way out to AWS: GetSecretValue, DescribeSecret, STS
+ * GetCallerIdentity and AssumeRole through the AWS SDK, with every failure
+ * classified into an `UpstreamError` at this edge, and every call reported
+ * (operation, outcome, duration) for the metrics.
  *
  * @module
  */
@@ -11,8 +12,13 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import {
+  AssumeRoleCommand,
+  GetCallerIdentityCommand,
+  STSClient,
+} from "@aws-sdk/client-sts";
 import { UpstreamError, type UpstreamFailure } from "./errors.ts";
+import { RoleClients, sessionCredentials } from "./role_clients.ts";
 import type {
   SecretRequest,
   SecretsSource,
@@ -38,9 +44,28 @@ export interface SecretsClientOptions {
   readonly credentials?: () => Promise<Credentials>;
   /** Per attempt; the SDK retries transient failures on its own. */
   readonly requestTimeoutMs: number;
-  /** The SDK's FIPS endpoints; an `AWS_ENDPOINT_URL_*` variable still wins. */
+  /** The SDK's FIPS endpoints; the SDK refuses them with an `AWS_ENDPOINT_URL_*`. */
   readonly useFipsEndpoint?: boolean;
+  /** The most roles (`roleArn`) whose credentials and clients are kept; default 10. */
+  readonly maxAssumedRoles?: number;
+  /** Told about every call to AWS once it settles. */
+  readonly onCall?: (call: UpstreamCall) => void;
 }
+
+/** One call to AWS, as the metrics count it. */
+export interface UpstreamCall {
+  /** `GetSecretValue`, `DescribeSecret`, `AssumeRole`, ... */
+  readonly operation: string;
+  /** `success`, an AWS error code, `timeout`, `connection` or `internal`. */
+  readonly outcome: string;
+  readonly seconds: number;
+}
+
+/** What AWS sees as the session name of the agent's assumed roles. */
+export const ROLE_SESSION_NAME = "aws-secrets-manager-agent";
+/** The assumed roles' session length; credentials are renewed 5 minutes before its end. */
+const ROLE_SESSION_SECONDS = 3600;
+const DEFAULT_MAX_ASSUMED_ROLES = 10;
 
 /** The user agent suffix AWS sees on every call. */
 export const USER_AGENT = `aws-secrets-manager-agent/${VERSION}`;
@@ -64,7 +89,33 @@ export interface SecretsClient extends SecretsSource {
   configuredEndpoints(): Promise<readonly ConfiguredEndpoint[]>;
   /** STS GetCallerIdentity; rejects with `UpstreamError`. */
   validateCredentials(): Promise<void>;
+  /** A role's session credentials (AssumeRole), shared by every client of that role. */
+  roleCredentials(roleArn: string): () => Promise<Credentials>;
+  /** The SDK client settings every client of the agent uses, for other services. */
+  readonly sdkConfig: SdkConfig;
+  /** Reports a call to AWS and classifies its failure; for other services' clients. */
+  call<T>(operation: string, send: () => Promise<T>): Promise<T>;
   /** Releases sockets so the process can exit. */
+  destroy(): void;
+}
+
+/** What every SDK client of the agent is built with. */
+export interface SdkConfig {
+  readonly region?: string;
+  readonly credentials?: () => Promise<Credentials>;
+  readonly customUserAgent: string;
+  readonly useFipsEndpoint: boolean;
+  readonly requestHandler: {
+    readonly connectionTimeout: number;
+    readonly requestTimeout: number;
+    readonly throwOnRequestTimeout: true;
+  };
+}
+
+/** One role's credentials, and its Secrets Manager client built on them. */
+interface RoleSecrets {
+  readonly credentials: () => Promise<Credentials>;
+  readonly secrets: SecretsManagerClient;
   destroy(): void;
 }
 
@@ -72,7 +123,7 @@ export interface SecretsClient extends SecretsSource {
 export function createSecretsClient(
   options: SecretsClientOptions,
 ): SecretsClient {
-  const common = {
+  const common: SdkConfig = {
     ...(options.region ? { region: options.region } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     customUserAgent: USER_AGENT,
@@ -85,17 +136,53 @@ export function createSecretsClient(
   };
   const secrets = new SecretsManagerClient(common);
   const sts = new STSClient(common);
+  const call = reporting(options.onCall);
+  const assume = async (roleArn: string): Promise<Credentials> => {
+    const out = await call("AssumeRole", () =>
+      sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: ROLE_SESSION_NAME,
+          DurationSeconds: ROLE_SESSION_SECONDS,
+        }),
+      ));
+    const given = out.Credentials;
+    if (!given?.AccessKeyId || !given.SecretAccessKey) {
+      throw new UpstreamError({
+        kind: "internal",
+        detail: "AssumeRole answered without credentials",
+      });
+    }
+    return {
+      accessKeyId: given.AccessKeyId,
+      secretAccessKey: given.SecretAccessKey,
+      sessionToken: given.SessionToken,
+      expiration: given.Expiration,
+    };
+  };
+  const roles = new RoleClients<RoleSecrets>(
+    options.maxAssumedRoles ?? DEFAULT_MAX_ASSUMED_ROLES,
+    (roleArn) => {
+      const credentials = sessionCredentials(() => assume(roleArn));
+      const client = new SecretsManagerClient({ ...common, credentials });
+      return { credentials, secrets: client, destroy: () => client.destroy() };
+    },
+  );
+  const secretsFor = (roleArn: string | undefined) =>
+    roleArn === undefined ? secrets : roles.get(roleArn).secrets;
 
   return {
     async getSecretValue(request: SecretRequest): Promise<SecretValue> {
-      const out = await call(() =>
-        secrets.send(
-          new GetSecretValueCommand({
-            SecretId: request.secretId,
-            VersionId: request.versionId,
-            VersionStage: request.versionStage,
-          }),
-        )
+      const out = await call(
+        "GetSecretValue",
+        () =>
+          secretsFor(request.roleArn).send(
+            new GetSecretValueCommand({
+              SecretId: request.secretId,
+              VersionId: request.versionId,
+              VersionStage: request.versionStage,
+            }),
+          ),
       );
       return {
         arn: out.ARN ?? "",
@@ -113,10 +200,14 @@ export function createSecretsClient(
           : {}),
       };
     },
-    async describeSecret(secretId: string): Promise<VersionStages> {
-      const out = await call(() =>
-        secrets.send(new DescribeSecretCommand({ SecretId: secretId }))
-      );
+    async describeSecret(
+      secretId: string,
+      roleArn?: string,
+    ): Promise<VersionStages> {
+      const out = await call("DescribeSecret", () =>
+        secretsFor(roleArn).send(
+          new DescribeSecretCommand({ SecretId: secretId }),
+        ));
       return out.VersionIdsToStages ?? {};
     },
     async region(): Promise<string> {
@@ -150,21 +241,46 @@ export function createSecretsClient(
       return found;
     },
     async validateCredentials(): Promise<void> {
-      await call(() => sts.send(new GetCallerIdentityCommand({})));
+      await call(
+        "GetCallerIdentity",
+        () => sts.send(new GetCallerIdentityCommand({})),
+      );
     },
+    roleCredentials: (roleArn) => roles.get(roleArn).credentials,
+    sdkConfig: common,
+    call,
     destroy(): void {
+      roles.destroy();
       secrets.destroy();
       sts.destroy();
     },
   };
 }
 
-async function call<T>(send: () => Promise<T>): Promise<T> {
-  try {
-    return await send();
-  } catch (error) {
-    throw new UpstreamError(classify(error), { cause: error });
-  }
+/** Runs a call to AWS: failures become `UpstreamError`, and each settled call is reported. */
+function reporting(onCall: ((call: UpstreamCall) => void) | undefined) {
+  return async <T>(operation: string, send: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    let outcome = "success";
+    try {
+      return await send();
+    } catch (error) {
+      // A role's failed AssumeRole reaches the call it was for already sorted.
+      const failure = error instanceof UpstreamError
+        ? error.failure
+        : classify(error);
+      outcome = failure.kind === "service" ? failure.code : failure.kind;
+      throw error instanceof UpstreamError
+        ? error
+        : new UpstreamError(failure, { cause: error });
+    } finally {
+      onCall?.({
+        operation,
+        outcome,
+        seconds: (performance.now() - started) / 1000,
+      });
+    }
+  };
 }
 
 const CONNECTION_CODES = new Set([

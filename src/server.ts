@@ -95,6 +95,16 @@ export interface HandlerOptions {
   readonly log: RequestLog;
   /** What `/ping?ready=true` reports; default always ready. */
   readonly readiness?: () => Readiness;
+  /**
+   * The count of requests in flight, shared by the handlers a reload
+   * replaces, so `maxConn` holds across them; default the handler's own.
+   */
+  readonly slots?: RequestSlots;
+}
+
+/** Requests being answered now, against `maxConn`. */
+export interface RequestSlots {
+  inFlight: number;
 }
 
 /** Ready once the warm-up list has been tried; not while shutting down. */
@@ -121,7 +131,7 @@ const TEXT_HEADERS = { "content-type": "text/plain; charset=utf-8" };
  * request is logged with its path and status, never with headers.
  */
 export function createHandler(options: HandlerOptions): Handler {
-  let inFlight = 0;
+  const slots = options.slots ?? { inFlight: 0 };
   const features: RouteFeatures = {
     allowRoleArn: options.allowRoleArn,
     parameterStore: options.parameters !== undefined,
@@ -139,7 +149,7 @@ export function createHandler(options: HandlerOptions): Handler {
     };
   }, ROUTE_MEMO);
   const trustsUnixSocket = options.unixSocketRequiresToken === false;
-  const inFlightNow = () => inFlight;
+  const inFlightNow = () => slots.inFlight;
   return (request, info) => {
     const routed = route(request.url);
     // Only a Host header that passed the listener's check yet names no valid
@@ -148,7 +158,7 @@ export function createHandler(options: HandlerOptions): Handler {
     const { target } = routed;
     const isPing = isPingPath(target.pathname);
     const limit = options.maxConn + (isPing ? PING_EXTRA_SLOTS : 0);
-    if (inFlight >= limit) {
+    if (slots.inFlight >= limit) {
       return logged(options, request, routed, reject(rejection.tooMany()));
     }
     const needsToken = !isPing &&
@@ -165,10 +175,10 @@ export function createHandler(options: HandlerOptions): Handler {
     if (answered instanceof Response) {
       return logged(options, request, routed, answered);
     }
-    inFlight++;
+    slots.inFlight++;
     return answered.then(
       (response) => logged(options, request, routed, response),
-    ).finally(() => inFlight--);
+    ).finally(() => slots.inFlight--);
   };
 }
 
