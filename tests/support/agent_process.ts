@@ -45,7 +45,7 @@ export function agentLines(stderr: string): string[] {
 
 /** How to launch one agent. */
 export interface AgentLaunch {
-  /** URL of the local Secrets Manager (and STS); omitted: nothing reachable. */
+  /** URL of the local Secrets Manager (and SSM, STS); omitted: nothing reachable. */
   readonly endpoint?: string;
   /** Text of `./config.toml`; `http_port = <port>` is put before it unless it sets http_port. */
   readonly config?: string;
@@ -224,6 +224,7 @@ async function environment(
     ...(launch.endpoint
       ? {
         AWS_ENDPOINT_URL_SECRETS_MANAGER: launch.endpoint,
+        AWS_ENDPOINT_URL_SSM: launch.endpoint,
         AWS_ENDPOINT_URL_STS: launch.endpoint,
       }
       : {}),
