@@ -103,6 +103,8 @@ export interface RunningAgent {
   get(path: string, options?: GetOptions): Promise<AgentResponse>;
   /** Sends `signal` and waits for the exit. */
   stop(signal?: Deno.Signal): Promise<AgentExit>;
+  /** Sends `signal` and returns at once (SIGHUP, say). */
+  signal(signal: Deno.Signal): void;
   /** The current log file's text ("" when there is none), once the agent's pending lines are written. */
   logText(): Promise<string>;
   /** Stops the agent if running and removes its folder. */
@@ -369,6 +371,7 @@ export async function startAgent(
       };
     },
     stop,
+    signal: (signal) => child.kill(signal),
     async logText() {
       // The agent writes lines in batches within 10 ms: read until two reads
       // a while apart agree, so every line logged before the call is in.
