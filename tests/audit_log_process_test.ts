@@ -1,0 +1,97 @@
+/**
+ * The audit log, end to end: with `audit_log = true`, one JSON line per
+ * secret or parameter answer in `logs/secrets_manager_agent_audit.log`
+ * (stdout with `log_to_file = false`), whatever the log level, never with a
+ * value or the token; nothing without it.
+ */
+
+import assert from "node:assert/strict";
+import { AGENT_TOKEN, startAgent } from "./support/agent_process.ts";
+import { startSecretsManagerServer } from "./support/secrets_manager_server.ts";
+
+const AUDIT_FILE = "logs/secrets_manager_agent_audit.log";
+const LINE = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) INFO (\{.*\})$/;
+
+async function auditRecords(path: string): Promise<Record<string, unknown>[]> {
+  // Lines are written in batches within 10 ms.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const text = await Deno.readTextFile(path);
+  return text.trimEnd().split("\n").map((line) => {
+    const match = LINE.exec(line);
+    assert.ok(match, `not an audit line: ${line}`);
+    return JSON.parse(match[2]);
+  });
+}
+
+Deno.test("each answer is one audit line: id, version, status and cache outcome", async () => {
+  const server = await startSecretsManagerServer();
+  try {
+    const { versionId } = server.createSecret("audit/db", "audited-value");
+    server.putParameter("/audit/param", "param-value");
+    await using agent = await startAgent({
+      endpoint: server.url,
+      config: 'audit_log = true\nparameter_store = true\nlog_level = "none"',
+    });
+    await agent.get("/v1/audit%2Fdb");
+    await agent.get("/v1/audit%2Fdb");
+    await agent.get("/v1/audit%2Fmissing");
+    await agent.get("/systemsmanager/parameters/get?name=%2Faudit%2Fparam");
+    await agent.get("/ping");
+    await agent.get("/v1/audit%2Fdb", { token: "wrong" });
+    const records = await auditRecords(`${agent.dir}/${AUDIT_FILE}`);
+    assert.deepEqual(records, [
+      { kind: "secret", id: "audit/db", versionId, status: 200, cache: "miss" },
+      { kind: "secret", id: "audit/db", versionId, status: 200, cache: "hit" },
+      { kind: "secret", id: "audit/missing", status: 400, cache: "error" },
+      {
+        kind: "parameter",
+        id: "/audit/param",
+        versionId: "1",
+        status: 200,
+        cache: "miss",
+      },
+    ]);
+    const text = await Deno.readTextFile(`${agent.dir}/${AUDIT_FILE}`);
+    assert.ok(!text.includes("audited-value") && !text.includes("param-value"));
+    assert.ok(!text.includes(AGENT_TOKEN));
+    // log_level = "none" silences the agent's log, not the audit log.
+    assert.equal(await agent.logText(), "");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("with log_to_file = false the audit lines go to stdout", async () => {
+  const server = await startSecretsManagerServer();
+  try {
+    server.createSecret("audit/db", "v");
+    await using agent = await startAgent({
+      endpoint: server.url,
+      config: "audit_log = true\nlog_to_file = false",
+    });
+    await agent.get("/v1/audit%2Fdb");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.match(
+      agent.stdout(),
+      /INFO \{"kind":"secret","id":"audit\/db","versionId":"[^"]+","status":200,"cache":"miss"\}/,
+    );
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("without audit_log there is no audit file", async () => {
+  const server = await startSecretsManagerServer();
+  try {
+    server.createSecret("audit/db", "v");
+    await using agent = await startAgent({ endpoint: server.url });
+    await agent.get("/v1/audit%2Fdb");
+    await agent.logText();
+    await assert.rejects(
+      Deno.stat(`${agent.dir}/${AUDIT_FILE}`),
+      Deno.errors.NotFound,
+    );
+  } finally {
+    await server.close();
+  }
+});
