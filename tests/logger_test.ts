@@ -447,3 +447,24 @@ Deno.test("invalid options are LoggerErrors", () => {
     LoggerError,
   );
 });
+
+Deno.test("setLevel changes what is written from then on; a logger opened at NONE stays silent", () => {
+  const { logger, stdout, stderr } = captured("INFO");
+  logger.debug("hidden");
+  logger.setLevel("DEBUG");
+  logger.debug("shown");
+  logger.setLevel("ERROR");
+  logger.warn("hidden too");
+  logger.error("failure");
+  assert.deepEqual(stdout.map((line) => line.split(" ").slice(1).join(" ")), [
+    "DEBUG shown",
+  ]);
+  assert.deepEqual(stderr.map((line) => line.split(" ").slice(1).join(" ")), [
+    "ERROR failure",
+  ]);
+  assert.throws(() => logger.setLevel("LOUD" as LogLevel));
+  const silent = captured("NONE");
+  silent.logger.setLevel("DEBUG");
+  logEveryLevel(silent.logger);
+  assert.deepEqual([...silent.stdout, ...silent.stderr], []);
+});
