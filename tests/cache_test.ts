@@ -91,7 +91,10 @@ Deno.test("peek answers a fresh entry at once, counted as a hit, and leaves ever
   source.put("db", "one");
   assert.equal(cache.peek({ secretId: "db", refreshNow: false }), undefined);
   const first = await cache.get({ secretId: "db" });
-  assert.equal(cache.peek({ secretId: "db", refreshNow: false })?.body, first.body);
+  assert.equal(
+    cache.peek({ secretId: "db", refreshNow: false })?.body,
+    first.body,
+  );
   assert.equal(cache.peek({ secretId: "db", refreshNow: true }), undefined);
   assert.equal(
     cache.peek({ secretId: "db", versionStage: "AWSPREVIOUS" }),
