@@ -391,13 +391,15 @@ Deno.test("the installed config means the defaults, and each commented line is a
   const settings = uncommented.split("\n").filter((line) =>
     /^[a-z_]+ =/.test(line)
   );
-  assert.equal(settings.length, 18);
-  // region and credentials_file_path have no default value to show: examples.
+  assert.equal(settings.length, 28);
+  // region, credentials_file_path and unix_socket_path have no default value
+  // to show: examples.
   assert.deepEqual(
     {
       ...parseConfig(uncommented),
       region: undefined,
       credentialsFilePath: undefined,
+      unixSocketPath: undefined,
     },
     { ...DEFAULT_CONFIG },
   );

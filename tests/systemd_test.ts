@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { installPath, runScript, systemdPath } from "./support/run_script.ts";
 import { parseUnitFile, unitValues } from "./support/unit_file.ts";
+import { AGENT_SOCKET_FILES } from "./support/sandbox_probe.ts";
 
 const AGENT_UNIT = parseUnitFile(
   await Deno.readTextFile(systemdPath("awssmaagent.service")),
@@ -83,6 +84,14 @@ Deno.test("agent unit runs the installed binary with its config as awssmauser, r
   assert.deepEqual(unitValues(AGENT_UNIT, "Install", "WantedBy"), [
     "multi-user.target",
   ]);
+});
+
+Deno.test("agent unit makes the Unix socket's folder the sandbox grants", () => {
+  const [socket] = AGENT_SOCKET_FILES;
+  const folder = socket.slice(0, socket.lastIndexOf("/"));
+  assert.equal(folder, "/run/awssmaagent");
+  assert.deepEqual(service(AGENT_UNIT, "RuntimeDirectory"), ["awssmaagent"]);
+  assert.deepEqual(service(AGENT_UNIT, "RuntimeDirectoryMode"), ["0750"]);
 });
 
 Deno.test("token unit seeds at start and clears at stop, at the path the agent unit reads", async () => {
