@@ -207,6 +207,39 @@ Deno.test("config file: each bad value stops the agent with the contract's exact
       "validate_credentials = 1",
       "The value of validate_credentials in the configuration file must be true or false.",
     ),
+    badValue(
+      'listen_addresses = ["0.0.0.0"]',
+      'The list of listen addresses in the configuration file must be a list of loopback addresses, 127.0.0.1 or ::1, such as ["127.0.0.1", "::1"].',
+    ),
+    badValue(
+      "listen_addresses = []",
+      "The list of listen addresses in the configuration file can't be empty unless unix_socket_path is set.",
+    ),
+    badValue(
+      'unix_socket_path = "agent.sock"',
+      "The Unix socket path specified in the configuration file must be an absolute path of at most 107 bytes.",
+    ),
+    badValue(
+      'unix_socket_mode = "0440"',
+      'The Unix socket mode specified in the configuration file isn\'t valid. The Unix socket mode must be an octal string, such as "0660", that gives the owner read and write access.',
+    ),
+    badValue(
+      "max_assumed_roles = 0",
+      "The maximum number of assumed roles specified in the configuration file isn't valid. The maximum number of assumed roles must be in the range 1 to 100.",
+    ),
+    ...[
+      "unix_socket_require_token",
+      "parameter_store",
+      "metrics",
+      "allow_role_arn",
+      "use_fips_endpoint",
+      "audit_log",
+    ].map((key) =>
+      badValue(
+        `${key} = "yes"`,
+        `The value of ${key} in the configuration file must be true or false.`,
+      )
+    ),
     badValue("bogus_key = 1", /^Unknown configuration key: bogus_key\b.*$/),
     // The harness puts `http_port = <port>` on line 1.
     badValue(
