@@ -22,6 +22,7 @@ import {
 import {
   type SecretsManagerServer,
   startSecretsManagerServer,
+  withSecretsManagerServer,
 } from "./support/secrets_manager_server.ts";
 import { VERSION } from "../src/version.ts";
 
@@ -86,17 +87,6 @@ async function expectExits(cases: readonly ExitCase[]): Promise<void> {
 /** A config line whose bad value must stop the agent with `message`. */
 function badValue(line: string, message: string | RegExp): ExitCase {
   return { name: line, run: launched({ config: line }), lines: [message] };
-}
-
-async function withServer(
-  test: (server: SecretsManagerServer) => Promise<void>,
-): Promise<void> {
-  const server = await startSecretsManagerServer();
-  try {
-    await test(server);
-  } finally {
-    await server.close();
-  }
 }
 
 /** Waits until the local server has received `count` calls of `operation`. */
@@ -434,7 +424,7 @@ Deno.test("listening: DENO_SERVE_ADDRESS=tcp:127.0.0.1:<other port> cannot move 
 });
 
 Deno.test("region: no region anywhere stops the agent with one line; a config region is enough", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     await expectExits([{
       name: "no region",
       run: launched({ endpoint: server.url, env: { AWS_REGION: undefined } }),
@@ -450,7 +440,7 @@ Deno.test("region: no region anywhere stops the agent with one line; a config re
 });
 
 Deno.test("validate_credentials: a rejected key stops the agent; a transient STS failure does not", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     await expectExits([
       {
         name: "wrong secret key",
@@ -572,7 +562,7 @@ async function startThenStop(
 }
 
 Deno.test("signals: SIGTERM and SIGINT after a served request stop the agent with exit 0 and log Agent stopped", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     await Promise.all([
       startThenStop(server, "SIGTERM", { afterPing: true }),
       startThenStop(server, "SIGINT", { afterPing: true }),
@@ -582,7 +572,7 @@ Deno.test("signals: SIGTERM and SIGINT after a served request stop the agent wit
 
 // A supervisor may stop the agent as soon as it reports ready.
 Deno.test("signals: SIGTERM and SIGINT right after the listening line still exit 0", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     await Promise.all([
       startThenStop(server, "SIGTERM", { afterPing: false }),
       startThenStop(server, "SIGINT", { afterPing: false }),
@@ -591,7 +581,7 @@ Deno.test("signals: SIGTERM and SIGINT right after the listening line still exit
 });
 
 Deno.test("signals: a request in flight at SIGTERM still gets its 200 before exit 0", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     server.createSecret("slow/secret", "slow-value");
     await using agent = await startAgent({ endpoint: server.url });
     server.setFault({ kind: "latency", ms: 800 }, {

@@ -3,19 +3,9 @@ import {
   type SecretsManagerServer,
   startSecretsManagerServer,
   TEST_CREDENTIALS,
+  withSecretsManagerServer,
 } from "./support/secrets_manager_server.ts";
 import { signedFetch } from "./support/signed_request.ts";
-
-async function withServer(
-  fn: (server: SecretsManagerServer) => Promise<void>,
-): Promise<void> {
-  const server = await startSecretsManagerServer();
-  try {
-    await fn(server);
-  } finally {
-    await server.close();
-  }
-}
 
 function call(server: SecretsManagerServer, operation: string, body: unknown) {
   return signedFetch(server.url, TEST_CREDENTIALS, JSON.stringify(body), {
@@ -24,7 +14,7 @@ function call(server: SecretsManagerServer, operation: string, body: unknown) {
 }
 
 Deno.test("GetSecretValue answers JSON 1.1 with CreatedDate as epoch seconds with a fraction", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     server.store.createSecret("s", { value: "v" });
     const response = await call(server, "GetSecretValue", { SecretId: "s" });
     assert.equal(response.status, 200);
@@ -71,7 +61,7 @@ Deno.test("a fixed clock gives CreatedDate exactly as AWS prints it", async () =
 });
 
 Deno.test("SecretBinary is base64 on the wire", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     server.createSecret("bin", new Uint8Array([0xde, 0xad, 0xbe, 0xef]));
     const body =
       await (await call(server, "GetSecretValue", { SecretId: "bin" })).json();
@@ -81,7 +71,7 @@ Deno.test("SecretBinary is base64 on the wire", async () => {
 });
 
 Deno.test("errors are a __type/message body with x-amzn-ErrorType and status 400", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     const response = await call(server, "GetSecretValue", {
       SecretId: "missing",
     });
@@ -98,7 +88,7 @@ Deno.test("errors are a __type/message body with x-amzn-ErrorType and status 400
 });
 
 Deno.test("malformed JSON is a SerializationException", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     for (const body of ["{not json", "[1,2]"]) {
       const response = await signedFetch(server.url, TEST_CREDENTIALS, body, {
         target: "secretsmanager.GetSecretValue",
@@ -112,7 +102,7 @@ Deno.test("malformed JSON is a SerializationException", async () => {
 });
 
 Deno.test("a missing or unknown X-Amz-Target is an UnknownOperationException", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     for (
       const target of [
         undefined,
@@ -135,7 +125,7 @@ Deno.test("a missing or unknown X-Amz-Target is an UnknownOperationException", a
 });
 
 Deno.test("a missing required member is a ValidationException", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     const response = await call(server, "GetSecretValue", {});
     assert.equal(response.status, 400);
     const body = await response.json();
@@ -148,7 +138,7 @@ Deno.test("a missing required member is a ValidationException", async () => {
 });
 
 Deno.test("an unsigned request is refused with MissingAuthenticationTokenException", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     const response = await fetch(server.url, {
       method: "POST",
       headers: {

@@ -14,7 +14,7 @@ import {
 } from "./support/agent_process.ts";
 import {
   type SecretsManagerServer,
-  startSecretsManagerServer,
+  withSecretsManagerServer,
 } from "./support/secrets_manager_server.ts";
 import { AGENT_SOCKET_FILES } from "./support/sandbox_probe.ts";
 import { listen } from "../src/listener.ts";
@@ -43,16 +43,14 @@ if (SOCKET_PROBLEM !== undefined) {
   console.log(`Unix socket tests ignored: ${SOCKET_PROBLEM}`);
 }
 
-async function withServer(
+/** A server holding the test's secret. */
+function withServer(
   fn: (server: SecretsManagerServer) => Promise<void>,
 ): Promise<void> {
-  const server = await startSecretsManagerServer();
-  try {
+  return withSecretsManagerServer((server) => {
     server.createSecret("listen/db", VALUE);
-    await fn(server);
-  } finally {
-    await server.close();
-  }
+    return fn(server);
+  });
 }
 
 function secretOf(body: string): string {

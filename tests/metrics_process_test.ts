@@ -6,21 +6,7 @@
 
 import assert from "node:assert/strict";
 import { type RunningAgent, startAgent } from "./support/agent_process.ts";
-import {
-  type SecretsManagerServer,
-  startSecretsManagerServer,
-} from "./support/secrets_manager_server.ts";
-
-async function withServer(
-  fn: (server: SecretsManagerServer) => Promise<void>,
-): Promise<void> {
-  const server = await startSecretsManagerServer();
-  try {
-    await fn(server);
-  } finally {
-    await server.close();
-  }
-}
+import { withSecretsManagerServer } from "./support/secrets_manager_server.ts";
 
 /** The samples of an exposition text, by series (name and labels). */
 function samples(text: string): Map<string, number> {
@@ -44,7 +30,7 @@ async function scrape(agent: RunningAgent): Promise<Map<string, number>> {
 }
 
 Deno.test("metrics count requests, cache events and upstream calls as they happen, without ids or values", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     server.createSecret("metrics/db-password", "hunter2-value");
     server.putParameter("/metrics/param-name", "param-value");
     await using agent = await startAgent({
@@ -146,7 +132,7 @@ Deno.test("metrics count requests, cache events and upstream calls as they happe
 });
 
 Deno.test("metrics need the token, and are not found unless turned on", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     {
       await using agent = await startAgent({
         endpoint: server.url,
@@ -162,7 +148,7 @@ Deno.test("metrics need the token, and are not found unless turned on", async ()
 });
 
 Deno.test("requests waiting on AWS show as in flight", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     server.createSecret("metrics/slow", "v");
     await using agent = await startAgent({
       endpoint: server.url,

@@ -7,30 +7,16 @@
 
 import assert from "node:assert/strict";
 import { startAgent } from "./support/agent_process.ts";
-import {
-  type SecretsManagerServer,
-  startSecretsManagerServer,
-} from "./support/secrets_manager_server.ts";
+import { withSecretsManagerServer } from "./support/secrets_manager_server.ts";
 
 const PATH = "/systemsmanager/parameters/get";
-
-async function withServer(
-  fn: (server: SecretsManagerServer) => Promise<void>,
-): Promise<void> {
-  const server = await startSecretsManagerServer();
-  try {
-    await fn(server);
-  } finally {
-    await server.close();
-  }
-}
 
 function parameterOf(body: string) {
   return JSON.parse(body).Parameter;
 }
 
 Deno.test("a String parameter is answered in the Lambda extension's shape, then from the cache", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     const { arn } = server.putParameter("/app/db/host", "db.internal");
     await using agent = await startAgent({
       endpoint: server.url,
@@ -69,7 +55,7 @@ Deno.test("a String parameter is answered in the Lambda extension's shape, then 
 });
 
 Deno.test("SecureString is ciphertext unless withDecryption=true, each cached on its own", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     server.putParameter("/app/db/password", "s3cr3t-pw", {
       type: "SecureString",
     });
@@ -94,7 +80,7 @@ Deno.test("SecureString is ciphertext unless withDecryption=true, each cached on
 });
 
 Deno.test("StringList, version and label selectors are answered as GetParameter gives them", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     server.putParameter("hosts", "a,b", { type: "StringList" });
     server.putParameter("hosts", "a,b,c", { labels: ["blue"] });
     server.putParameter("hosts", "a,b,c,d");
@@ -121,7 +107,7 @@ Deno.test("StringList, version and label selectors are answered as GetParameter 
 });
 
 Deno.test("parameter errors: AWS's mapped as for secrets, bad queries refused before any call", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     server.putParameter("known", "x");
     await using agent = await startAgent({
       endpoint: server.url,
@@ -165,7 +151,7 @@ Deno.test("parameter errors: AWS's mapped as for secrets, bad queries refused be
 });
 
 Deno.test("concurrent requests for one uncached parameter share one GetParameter", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     server.putParameter("slow", "v");
     await using agent = await startAgent({
       endpoint: server.url,
@@ -183,7 +169,7 @@ Deno.test("concurrent requests for one uncached parameter share one GetParameter
 });
 
 Deno.test("a parameter and a secret of the same name are cached apart", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     server.putParameter("shared-name", "from-ssm");
     server.createSecret("shared-name", "from-secrets-manager");
     await using agent = await startAgent({
@@ -200,7 +186,7 @@ Deno.test("a parameter and a secret of the same name are cached apart", async ()
 });
 
 Deno.test("without parameter_store, the path is not found and SSM is never called", async () => {
-  await withServer(async (server) => {
+  await withSecretsManagerServer(async (server) => {
     server.putParameter("known", "x");
     await using agent = await startAgent({ endpoint: server.url });
     const response = await agent.get(`${PATH}?name=known`);

@@ -10,22 +10,20 @@ import assert from "node:assert/strict";
 import { startAgent } from "./support/agent_process.ts";
 import {
   type SecretsManagerServer,
-  startSecretsManagerServer,
+  withSecretsManagerServer,
 } from "./support/secrets_manager_server.ts";
 
 const ROLE_A = "arn:aws:iam::111111111111:role/reader";
 const ROLE_B = "arn:aws:iam::222222222222:role/team/reader";
 
-async function withServer(
+/** A server holding the test's secret. */
+function withServer(
   fn: (server: SecretsManagerServer) => Promise<void>,
 ): Promise<void> {
-  const server = await startSecretsManagerServer();
-  try {
+  return withSecretsManagerServer((server) => {
     server.createSecret("shared/db", "cross-account-value");
-    await fn(server);
-  } finally {
-    await server.close();
-  }
+    return fn(server);
+  });
 }
 
 function withRole(roleArn: string): string {

@@ -147,6 +147,19 @@ export async function startSecretsManagerServer(
   return server;
 }
 
+/** Runs `fn` with a new server, which is closed however `fn` ends. */
+export async function withSecretsManagerServer<T>(
+  fn: (server: SecretsManagerServer) => Promise<T>,
+  options: SecretsManagerServerOptions = {},
+): Promise<T> {
+  const server = await startSecretsManagerServer(options);
+  try {
+    return await fn(server);
+  } finally {
+    await server.close();
+  }
+}
+
 class LocalSecretsManager implements SecretsManagerServer {
   readonly store: SecretsStore;
   readonly parameters: ParameterStore;
