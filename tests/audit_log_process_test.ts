@@ -12,10 +12,22 @@ import { startSecretsManagerServer } from "./support/secrets_manager_server.ts";
 const AUDIT_FILE = "logs/secrets_manager_agent_audit.log";
 const LINE = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) INFO (\{.*\})$/;
 
-async function auditRecords(path: string): Promise<Record<string, unknown>[]> {
-  // Lines are written in batches within 10 ms.
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const text = await Deno.readTextFile(path);
+/** The file's text once it holds `lines` lines (they are written in batches within 10 ms). */
+async function settled(read: () => Promise<string>, lines: number) {
+  let text = "";
+  for (let i = 0; i < 500; i++) {
+    text = await read();
+    if (text.split("\n").length > lines) return text;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail(`fewer than ${lines} lines:\n${text}`);
+}
+
+async function auditRecords(
+  path: string,
+  lines: number,
+): Promise<Record<string, unknown>[]> {
+  const text = await settled(() => Deno.readTextFile(path), lines);
   return text.trimEnd().split("\n").map((line) => {
     const match = LINE.exec(line);
     assert.ok(match, `not an audit line: ${line}`);
@@ -38,7 +50,7 @@ Deno.test("each answer is one audit line: id, version, status and cache outcome"
     await agent.get("/systemsmanager/parameters/get?name=%2Faudit%2Fparam");
     await agent.get("/ping");
     await agent.get("/v1/audit%2Fdb", { token: "wrong" });
-    const records = await auditRecords(`${agent.dir}/${AUDIT_FILE}`);
+    const records = await auditRecords(`${agent.dir}/${AUDIT_FILE}`, 4);
     assert.deepEqual(records, [
       { kind: "secret", id: "audit/db", versionId, status: 200, cache: "miss" },
       { kind: "secret", id: "audit/db", versionId, status: 200, cache: "hit" },
@@ -70,11 +82,12 @@ Deno.test("with log_to_file = false the audit lines go to stdout", async () => {
       config: "audit_log = true\nlog_to_file = false",
     });
     await agent.get("/v1/audit%2Fdb");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.match(
-      agent.stdout(),
-      /INFO \{"kind":"secret","id":"audit\/db","versionId":"[^"]+","status":200,"cache":"miss"\}/,
-    );
+    const line =
+      /INFO \{"kind":"secret","id":"audit\/db","versionId":"[^"]+","status":200,"cache":"miss"\}/;
+    for (let i = 0; i < 500 && !line.test(agent.stdout()); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.match(agent.stdout(), line);
   } finally {
     await server.close();
   }

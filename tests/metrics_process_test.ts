@@ -154,14 +154,15 @@ Deno.test("requests waiting on AWS show as in flight", async () => {
       endpoint: server.url,
       config: "metrics = true",
     });
-    server.setFault({ kind: "latency", ms: 500 }, {
+    // Long enough for a loaded machine to see all three waiting.
+    server.setFault({ kind: "latency", ms: 3000 }, {
       operations: ["GetSecretValue"],
     });
     const pending = Promise.all(
       Array.from({ length: 3 }, () => agent.get("/v1/metrics/slow")),
     );
     let inFlight = 0;
-    for (let i = 0; i < 40 && inFlight < 3; i++) {
+    for (let i = 0; i < 250 && inFlight < 3; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
       inFlight =
         (await scrape(agent)).get("secrets_agent_requests_in_flight") ??
