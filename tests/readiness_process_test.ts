@@ -12,7 +12,7 @@ Deno.test("ping?ready=true is 503 while the warm-up list loads, then 200, and th
   const server = await startSecretsManagerServer();
   try {
     server.createSecret("ready/a", "warm-a");
-    server.setFault({ kind: "latency", ms: 600 }, {
+    server.setFault({ kind: "latency", ms: 1500 }, {
       operations: ["GetSecretValue"],
     });
     await using agent = await startAgent({
