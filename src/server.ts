@@ -22,6 +22,7 @@ import {
   parseRoute,
   type RequestTarget,
   requestTarget,
+  type Route,
   type RouteFeatures,
   type SecretLookup,
 } from "./request.ts";
@@ -204,21 +205,15 @@ function answer(
     case "ping":
       return ping(options, route.ready);
     case "metrics":
+      // Routed only when the handler has metrics (see `features`).
       return new Response(options.metrics!.render(inFlight()), {
         headers: { "content-type": options.metrics!.contentType },
       });
     case "secret":
-      return looked(options, options.secrets, route.lookup, {
-        kind: "secret",
-        id: route.lookup.secretId,
-        roleArn: route.lookup.roleArn,
-      });
+      return looked(options, options.secrets, route);
     case "parameter":
-      return looked(options, options.parameters!, route.lookup, {
-        kind: "parameter",
-        id: route.lookup.name,
-        roleArn: route.lookup.roleArn,
-      });
+      // Routed only when the handler has a parameter cache.
+      return looked(options, options.parameters!, route);
   }
 }
 
@@ -231,49 +226,60 @@ function ping(options: HandlerOptions, ready: boolean): Response {
   });
 }
 
-/** Who an audit event is about, before the answer is known. */
-type Subject = Pick<AuditEvent, "kind" | "id" | "roleArn">;
+/** A lookup route: a secret, or a parameter. */
+type LookupRoute = Extract<Route, { kind: "secret" | "parameter" }>;
 
 /** A lookup answered from the cache at once, or after it fetches. */
-function looked<L>(
+function looked<R extends LookupRoute>(
   options: HandlerOptions,
-  service: LookupService<L>,
-  lookup: L,
-  subject: Subject,
+  service: LookupService<R["lookup"]>,
+  route: R,
 ): Response | Promise<Response> {
-  const hit = service.peek?.(lookup);
-  if (hit !== undefined) return served(options, subject, hit);
-  return fetched(options, service, lookup, subject);
+  const hit = service.peek?.(route.lookup);
+  if (hit !== undefined) return served(options, route, hit);
+  return fetched(options, service, route);
 }
 
 /** A value the cache must fetch or renew first. */
-async function fetched<L>(
+async function fetched<R extends LookupRoute>(
   options: HandlerOptions,
-  service: LookupService<L>,
-  lookup: L,
-  subject: Subject,
+  service: LookupService<R["lookup"]>,
+  route: R,
 ): Promise<Response> {
   try {
-    return served(options, subject, await service.get(lookup));
+    return served(options, route, await service.get(route.lookup));
   } catch (error) {
     const response = failed(options.log, error);
-    options.audit?.({ ...subject, status: response.status, outcome: "error" });
+    options.audit?.(auditEvent(route, response.status));
     return response;
   }
 }
 
 function served(
   options: HandlerOptions,
-  subject: Subject,
+  route: LookupRoute,
   answer: LookupAnswer,
 ): Response {
-  options.audit?.({
-    ...subject,
-    status: 200,
-    versionId: answer.versionId,
-    outcome: answer.outcome,
-  });
+  options.audit?.(auditEvent(route, 200, answer));
   return new Response(answer.body, { headers: JSON_HEADERS });
+}
+
+/** Built only when there is an audit log to tell. */
+function auditEvent(
+  route: LookupRoute,
+  status: number,
+  answer?: LookupAnswer,
+): AuditEvent {
+  const { lookup } = route;
+  return {
+    kind: route.kind,
+    id: route.kind === "secret" ? route.lookup.secretId : route.lookup.name,
+    ...(lookup.roleArn === undefined ? {} : { roleArn: lookup.roleArn }),
+    status,
+    ...(answer === undefined
+      ? { outcome: "error" }
+      : { versionId: answer.versionId, outcome: answer.outcome }),
+  };
 }
 
 /** The one place where a thrown error becomes an HTTP answer. */
