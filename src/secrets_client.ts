@@ -17,6 +17,7 @@ import {
   GetCallerIdentityCommand,
   STSClient,
 } from "@aws-sdk/client-sts";
+import { AgentHttpHandler } from "./fetch_handler.ts";
 import { UpstreamError, type UpstreamFailure } from "./errors.ts";
 import { RoleClients, sessionCredentials } from "./role_clients.ts";
 import type {
@@ -105,11 +106,7 @@ export interface SdkConfig {
   readonly credentials?: () => Promise<Credentials>;
   readonly customUserAgent: string;
   readonly useFipsEndpoint: boolean;
-  readonly requestHandler: {
-    readonly connectionTimeout: number;
-    readonly requestTimeout: number;
-    readonly throwOnRequestTimeout: true;
-  };
+  readonly requestHandler: AgentHttpHandler;
 }
 
 /** One role's credentials, and its Secrets Manager client built on them. */
@@ -128,11 +125,11 @@ export function createSecretsClient(
     ...(options.credentials ? { credentials: options.credentials } : {}),
     customUserAgent: USER_AGENT,
     useFipsEndpoint: options.useFipsEndpoint ?? false,
-    requestHandler: {
-      connectionTimeout: options.requestTimeoutMs,
+    // Deno's fetch, not node:https (see fetch_handler.ts); the credential
+    // chain's own STS calls (web identity) inherit it from these clients.
+    requestHandler: new AgentHttpHandler({
       requestTimeout: options.requestTimeoutMs,
-      throwOnRequestTimeout: true,
-    },
+    }),
   };
   const secrets = new SecretsManagerClient(common);
   const sts = new STSClient(common);

@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import {
   AGENT_TOKEN,
   type AgentExit,
+  freePort,
   runAgentToExit,
 } from "./support/agent_process.ts";
 import {
@@ -27,8 +28,11 @@ const DENO_PERMISSION_SET_NOTICE =
   "Warning Permissions in the config file is an experimental feature and may change in the future.";
 const STACK_FRAME = /^ {4}at /m;
 const DEFAULT_PORT = 2773;
-/** Nothing listens there: STS validation fails fast as a transient error. */
-const CLOSED_ENDPOINT = "http://127.0.0.1:9";
+/**
+ * Nothing listens there: STS validation fails fast as a transient error. (Not
+ * port 9: fetch refuses the Fetch standard's "bad ports" before connecting.)
+ */
+const CLOSED_ENDPOINT = `http://127.0.0.1:${freePort()}`;
 
 /** Asserts exit 1, no stack trace, and exactly one line of the agent's own matching `line`. */
 function assertOneLine(exit: AgentExit, line: RegExp): void {

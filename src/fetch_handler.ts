@@ -1,0 +1,57 @@
+/**
+ * The AWS SDK's HTTP handler for the agent: the SDK's own fetch-based one,
+ * so calls go through Deno's fetch and its bundled root certificates rather
+ * than `node:https` (under the sandbox, `node:tls` wants the whole of
+ * `--allow-sys`: it reads its root certificates behind a permission no
+ * scoped grant can name). Deno's fetch reports every network failure as
+ * `TypeError: fetch failed`; this gives them the Node error codes that the
+ * SDK's retry rules and `classify` know, so they are retried and answered
+ * 502 as before.
+ *
+ * @module
+ */
+
+import { FetchHttpHandler } from "@smithy/fetch-http-handler";
+
+type HandleArguments = Parameters<FetchHttpHandler["handle"]>;
+type HandleResult = Awaited<ReturnType<FetchHttpHandler["handle"]>>;
+
+/** A network failure, with the Node code that names its kind. */
+export class NetworkError extends Error {
+  /** `ECONNREFUSED`, `ENOTFOUND` or `ECONNRESET`. */
+  readonly code: string;
+
+  /** Wraps Deno's fetch failure; `cause` keeps it. */
+  constructor(message: string, code: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "NetworkError";
+    this.code = code;
+  }
+}
+
+/** `FetchHttpHandler`, with fetch's network failures turned into {@linkcode NetworkError}. */
+export class AgentHttpHandler extends FetchHttpHandler {
+  override async handle(...args: HandleArguments): Promise<HandleResult> {
+    try {
+      return await super.handle(...args);
+    } catch (error) {
+      throw asNetworkError(error);
+    }
+  }
+}
+
+/** Deno's `TypeError: fetch failed` as a {@linkcode NetworkError}; anything else unchanged. */
+export function asNetworkError(error: unknown): unknown {
+  if (!(error instanceof TypeError) || error.message !== "fetch failed") {
+    return error;
+  }
+  const detail = error.cause instanceof Error
+    ? error.cause.message
+    : String(error.cause ?? "");
+  const code = /refused/i.test(detail)
+    ? "ECONNREFUSED"
+    : /dns error|failed to lookup|name or service not known/i.test(detail)
+    ? "ENOTFOUND"
+    : "ECONNRESET";
+  return new NetworkError(detail || error.message, code, { cause: error });
+}
