@@ -28,7 +28,7 @@ import {
   type HandlerOptions,
   type RequestSlots,
 } from "./src/server.ts";
-import { checkAws } from "./src/startup_checks.ts";
+import { checkAws, logEndpoint } from "./src/startup_checks.ts";
 import { describeStartupError } from "./src/startup_error.ts";
 import { createTokenCheck, resolveToken } from "./src/token.ts";
 import { VERSION } from "./src/version.ts";
@@ -169,6 +169,8 @@ async function main(args: readonly string[]): Promise<number> {
       log.info(line);
     },
   });
+
+  logEndpoint(client, log);
 
   await stopped.promise;
   stopWarmUp.abort();

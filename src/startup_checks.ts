@@ -12,7 +12,7 @@ import type { Logger } from "./logger.ts";
 import type { SecretsClient } from "./secrets_client.ts";
 import { describeStartupError, StartupError } from "./startup_error.ts";
 
-/** Runs the checks in order; the endpoint in use is logged without waiting. */
+/** Runs the checks in order. */
 export async function checkAws(
   client: SecretsClient,
   config: Config,
@@ -34,6 +34,13 @@ export async function checkAws(
       );
     }
   }
+  if (config.validateCredentials && config.credentialsFilePath === undefined) {
+    await validateCredentials(client, config.ignoreTransientErrors, log);
+  }
+}
+
+/** Logs where Secrets Manager calls go; after start-up, which it must not slow. */
+export function logEndpoint(client: SecretsClient, log: Logger): void {
   client.endpoint().then(
     (url) => log.info(`Secrets Manager endpoint: ${url}`),
     (error) =>
@@ -41,9 +48,6 @@ export async function checkAws(
         `Secrets Manager endpoint unknown: ${describeStartupError(error)}`,
       ),
   );
-  if (config.validateCredentials && config.credentialsFilePath === undefined) {
-    await validateCredentials(client, config.ignoreTransientErrors, log);
-  }
 }
 
 /** STS GetCallerIdentity; only a failure that is not transient stops the agent. */
