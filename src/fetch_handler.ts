@@ -6,7 +6,9 @@
  * scoped grant can name). Deno's fetch reports every network failure as
  * `TypeError: fetch failed`; this gives them the Node error codes that the
  * SDK's retry rules and `classify` know, so they are retried and answered
- * 502 as before.
+ * 502 as before. And when the SDK's handler gives up on a request (its
+ * timeout), it leaves the fetch running: a stalled connection would hold
+ * its request forever, so a failed request's fetch is aborted here.
  *
  * @module
  */
@@ -29,12 +31,27 @@ export class NetworkError extends Error {
   }
 }
 
-/** `FetchHttpHandler`, with fetch's network failures turned into {@linkcode NetworkError}. */
+/**
+ * `FetchHttpHandler`, with fetch's network failures turned into
+ * {@linkcode NetworkError}, and the fetch of a failed request aborted.
+ */
 export class AgentHttpHandler extends FetchHttpHandler {
-  override async handle(...args: HandleArguments): Promise<HandleResult> {
+  override async handle(
+    request: HandleArguments[0],
+    options: HandleArguments[1] = {},
+  ): Promise<HandleResult> {
+    const cancel = new AbortController();
+    const given = options.abortSignal as AbortSignal | undefined;
     try {
-      return await super.handle(...args);
+      return await super.handle(request, {
+        ...options,
+        abortSignal: given === undefined
+          ? cancel.signal
+          : AbortSignal.any([given, cancel.signal]),
+      });
     } catch (error) {
+      // Not on success: the SDK still reads the answer's body.
+      cancel.abort();
       throw asNetworkError(error);
     }
   }

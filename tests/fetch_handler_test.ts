@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { asNetworkError, NetworkError } from "../src/fetch_handler.ts";
+import {
+  AgentHttpHandler,
+  asNetworkError,
+  NetworkError,
+} from "../src/fetch_handler.ts";
 import { classify } from "../src/secrets_client.ts";
 
 function fetchFailure(detail: string): TypeError {
@@ -42,4 +46,46 @@ Deno.test("other errors pass through unchanged", () => {
   });
   assert.equal(asNetworkError(timeout), timeout);
   assert.equal(asNetworkError("text"), "text");
+});
+
+Deno.test("a request the handler gives up on (its timeout) has its fetch aborted, so a stalled connection is closed", async () => {
+  // A server that accepts and never answers.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const handler = new AgentHttpHandler({ requestTimeout: 100 });
+  const request = {
+    protocol: "http:",
+    hostname: "127.0.0.1",
+    port: listener.addr.port,
+    method: "GET",
+    path: "/",
+    query: {},
+    headers: {},
+  } as unknown as Parameters<AgentHttpHandler["handle"]>[0];
+  try {
+    await assert.rejects(handler.handle(request), { name: "TimeoutError" });
+    using connection = await accepted;
+    const buffer = new Uint8Array(64 * 1024);
+    // The request arrives, then the connection ends (EOF or reset), well
+    // before this bound; without the abort it stays open and this fails.
+    const ended = (async () => {
+      try {
+        while ((await connection.read(buffer)) !== null) {
+          // The request's bytes.
+        }
+      } catch {
+        // Reset.
+      }
+      return "ended";
+    })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise((resolve) => {
+      timer = setTimeout(() => resolve("still open"), 5_000);
+    });
+    assert.equal(await Promise.race([ended, bound]), "ended");
+    clearTimeout(timer);
+  } finally {
+    handler.destroy();
+    listener.close();
+  }
 });
