@@ -1,7 +1,7 @@
 /**
  * Log lines collected and written together: one `write(2)` per batch instead
  * of one per line, which at tens of thousands of requests a second is most
- * of what logging costs. Lines are encoded into one reused buffer as they
+ * of what logging costs. Lines are copied into one reused buffer as they
  * come, so no line outlives its call as a string. A batch is written
  * `delayMs` after its first line, when the buffer is full, or on `flush()`;
  * a process killed outright (SIGKILL) loses at most the last `delayMs` of
@@ -30,8 +30,6 @@ export const DEFAULT_BATCH_DELAY_MS = 10;
 export const DEFAULT_BATCH_BYTES = 64 * 1024;
 
 const encoder = new TextEncoder();
-/** UTF-8 bytes a UTF-16 code unit can take at most. */
-const MAX_BYTES_PER_UNIT = 3;
 
 /** Lines waiting to be written, in the order they were added. */
 export class LineBatch {
@@ -40,27 +38,45 @@ export class LineBatch {
   #used = 0;
   #lines = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  // The bytes of the last prefix and of the last line: a line repeated (a
+  // polled secret's request line) and a prefix repeated (its timestamp,
+  // within a millisecond) are encoded once and copied.
+  #prefix = "";
+  #prefixBytes = new Uint8Array(0);
+  #line = "";
+  #lineBytes = encoder.encode("\n");
 
   constructor(options: LineBatchOptions) {
     this.#options = options;
     this.#buffer = new Uint8Array(options.maxChunkBytes);
   }
 
-  /** Queues `line` (without its newline). */
-  add(line: string): void {
-    const text = `${line}\n`;
-    if (text.length * MAX_BYTES_PER_UNIT > this.#buffer.length - this.#used) {
+  /** Queues `prefix` and `line`, then a newline. */
+  add(prefix: string, line: string): void {
+    if (prefix !== this.#prefix) {
+      this.#prefixBytes = encoder.encode(prefix);
+      this.#prefix = prefix;
+    }
+    if (line !== this.#line) {
+      this.#lineBytes = encoder.encode(`${line}\n`);
+      this.#line = line;
+    }
+    const head = this.#prefixBytes;
+    const tail = this.#lineBytes;
+    const size = head.length + tail.length;
+    if (size > this.#buffer.length - this.#used) {
       this.flush();
-      if (text.length * MAX_BYTES_PER_UNIT > this.#buffer.length) {
-        const bytes = encoder.encode(text);
-        if (bytes.length > this.#buffer.length) {
-          this.#options.write(bytes, 1);
-          return;
-        }
+      if (size > this.#buffer.length) {
+        const bytes = new Uint8Array(size);
+        bytes.set(head);
+        bytes.set(tail, head.length);
+        this.#options.write(bytes, 1);
+        return;
       }
     }
-    this.#used += encoder.encodeInto(text, this.#buffer.subarray(this.#used))
-      .written;
+    this.#buffer.set(head, this.#used);
+    this.#buffer.set(tail, this.#used + head.length);
+    this.#used += size;
     this.#lines++;
     if (this.#timer === undefined) {
       const timer = setTimeout(() => this.flush(), this.#options.delayMs);

@@ -176,12 +176,18 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
     // A write never straddles a rotation by more than one line.
     maxChunkBytes: Math.min(DEFAULT_BATCH_BYTES, maxBytes),
   });
-  return levelLogger(level, options.redactions, nowMs, (_level, line) => {
-    batch.add(line);
-  }, () => {
-    batch.flush();
-    return file.close();
-  });
+  return levelLogger(
+    level,
+    options.redactions,
+    nowMs,
+    (_level, stamp, line) => {
+      batch.add(stamp, line);
+    },
+    () => {
+      batch.flush();
+      return file.close();
+    },
+  );
 }
 
 /**
@@ -191,11 +197,12 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
 export function consoleLogger(options: ConsoleLoggerOptions): Logger {
   const level = checkLevel(options.level);
   const flushes: (() => void)[] = [];
-  const stdout = options.stdout ?? batchedLines(Deno.stdout, flushes);
-  const stderr = options.stderr ?? batchedLines(Deno.stderr, flushes);
-  const emit = (messageLevel: MessageLevel, line: string) => {
-    if (messageLevel === "DEBUG" || messageLevel === "INFO") stdout(line);
-    else stderr(line);
+  const stdout = lineSink(options.stdout, Deno.stdout, flushes);
+  const stderr = lineSink(options.stderr, Deno.stderr, flushes);
+  const emit = (messageLevel: MessageLevel, stamp: string, line: string) => {
+    if (messageLevel === "DEBUG" || messageLevel === "INFO") {
+      stdout(stamp, line);
+    } else stderr(stamp, line);
   };
   return levelLogger(
     level,
@@ -213,7 +220,7 @@ function levelLogger(
   initialLevel: LogLevel,
   initialRedactions: readonly string[] | undefined,
   nowMs: () => number,
-  emit: (level: MessageLevel, line: string) => void,
+  emit: Emit,
   closeOutput: () => Promise<void> | void,
 ): Logger {
   const redactor = new Redactor(initialRedactions ?? []);
@@ -222,16 +229,18 @@ function levelLogger(
   // The same message again (a client polling one secret) is escaped and
   // redacted once; a new redaction forgets it.
   let lastMessage: string | undefined;
-  let lastText = "";
+  let lastLevel: MessageLevel | undefined;
+  let lastLine = "";
   const log = (messageLevel: MessageLevel, message: string) => {
     if (isClosed || SEVERITY[messageLevel] < SEVERITY[level]) return;
     try {
-      if (message !== lastMessage) {
-        lastText = redactor.redact(escapeMessage(String(message)));
+      if (message !== lastMessage || messageLevel !== lastLevel) {
+        const text = redactor.redact(escapeMessage(String(message)));
+        lastLine = `${messageLevel} ${text}`;
         lastMessage = message;
+        lastLevel = messageLevel;
       }
-      const text = lastText;
-      emit(messageLevel, formatLine(nowMs(), messageLevel, text));
+      emit(messageLevel, stampOf(nowMs()), lastLine);
     } catch {
       // A broken clock or output must not break the caller; file failures
       // are already reported by the file itself.
@@ -257,9 +266,15 @@ function levelLogger(
   };
 }
 
+/**
+ * Where a logger's lines go: the time stamp (with its space) and the rest,
+ * `INFO message`, kept apart so each can be encoded once and reused.
+ */
+type Emit = (level: MessageLevel, stamp: string, line: string) => void;
+
 /** `2024-01-01T00:00:00.000Z INFO message`. */
 function formatLine(timeMs: number, level: MessageLevel, text: string): string {
-  return `${isoTimestamp(timeMs)} ${level} ${text}`;
+  return `${stampOf(timeMs)}${level} ${text}`;
 }
 
 /** Milliseconds from the given clock, or from the system clock. */
@@ -270,15 +285,15 @@ function clockMs(now: (() => Date) | undefined): () => number {
 // Formatting a Date costs more than the rest of a log line: a busy agent
 // logs many lines within one millisecond, and they share one string.
 let lastTimestampMs = Number.NaN;
-let lastTimestamp = "";
+let lastStamp = "";
 
-/** `timeMs` as ISO 8601; throws `RangeError` for a clock that is not a time. */
-function isoTimestamp(timeMs: number): string {
+/** `timeMs` as ISO 8601 and a space; throws `RangeError` for a clock that is not a time. */
+function stampOf(timeMs: number): string {
   if (timeMs !== lastTimestampMs) {
-    lastTimestamp = new Date(timeMs).toISOString();
+    lastStamp = `${new Date(timeMs).toISOString()} `;
     lastTimestampMs = timeMs;
   }
-  return lastTimestamp;
+  return lastStamp;
 }
 
 /** Replaces registered values, longest first so a value inside another cannot leave a part of it. */
@@ -392,17 +407,20 @@ function writeStderr(line: string): void {
 type SyncStream = { writeSync(p: Uint8Array): number };
 
 /** A line writer for `stream` that writes in batches; its flush joins `flushes`. */
-function batchedLines(
+/** A console stream's lines: to the given sink (tests), else batched onto `stream`. */
+function lineSink(
+  sink: ((line: string) => void) | undefined,
   stream: SyncStream,
   flushes: (() => void)[],
-): (line: string) => void {
+): (stamp: string, line: string) => void {
+  if (sink !== undefined) return (stamp, line) => sink(`${stamp}${line}`);
   const batch = new LineBatch({
     write: (bytes) => writeBytes(stream, bytes),
     delayMs: DEFAULT_BATCH_DELAY_MS,
     maxChunkBytes: DEFAULT_BATCH_BYTES,
   });
   flushes.push(() => batch.flush());
-  return (line) => batch.add(line);
+  return (stamp, line) => batch.add(stamp, line);
 }
 
 function writeLine(stream: SyncStream, line: string) {

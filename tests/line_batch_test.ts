@@ -22,32 +22,45 @@ function afterDelay(): Promise<void> {
 
 Deno.test("lines wait for the delay, then go out in one write, in order", async () => {
   const { lines, writes } = batch();
-  lines.add("a");
-  lines.add("b");
+  lines.add("", "a");
+  lines.add("", "b");
   assert.deepEqual(writes, []);
   await afterDelay();
   assert.deepEqual(writes, [{ text: "a\nb\n", lines: 2 }]);
-  lines.add("c");
+  lines.add("", "c");
   await afterDelay();
   assert.deepEqual(writes.at(-1), { text: "c\n", lines: 1 });
 });
 
 Deno.test("a full buffer is written before the line that does not fit, so no write passes maxChunkBytes", () => {
-  const { lines, writes } = batch({ maxChunkBytes: 12, delayMs: 60_000 });
-  for (const line of ["ab", "cd", "ef"]) lines.add(line);
+  const { lines, writes } = batch({ maxChunkBytes: 8, delayMs: 60_000 });
+  for (const line of ["ab", "cd", "ef"]) lines.add("", line);
   lines.flush();
   assert.deepEqual(writes, [
     { text: "ab\ncd\n", lines: 2 },
     { text: "ef\n", lines: 1 },
   ]);
-  assert.ok(writes.every(({ text }) => text.length <= 12));
+  assert.ok(writes.every(({ text }) => text.length <= 8));
+});
+
+Deno.test("a prefix and a line are written together; a repeated one is encoded once and still written right", () => {
+  const { lines, writes } = batch({ maxChunkBytes: 64, delayMs: 60_000 });
+  lines.add("t1 ", "INFO same");
+  lines.add("t1 ", "INFO same");
+  lines.add("t2 ", "INFO same");
+  lines.add("t2 ", "WARN other \u00e9");
+  lines.flush();
+  assert.deepEqual(writes, [{
+    text: "t1 INFO same\nt1 INFO same\nt2 INFO same\nt2 WARN other \u00e9\n",
+    lines: 4,
+  }]);
 });
 
 Deno.test("a line longer than the buffer is written on its own, after the lines before it", () => {
   const { lines, writes } = batch({ maxChunkBytes: 12, delayMs: 60_000 });
-  lines.add("a");
-  lines.add("a line longer than twelve bytes");
-  lines.add("b");
+  lines.add("", "a");
+  lines.add("", "a line longer than twelve bytes");
+  lines.add("", "b");
   lines.flush();
   assert.deepEqual(writes, [
     { text: "a\n", lines: 1 },
@@ -58,7 +71,7 @@ Deno.test("a line longer than the buffer is written on its own, after the lines 
 
 Deno.test("multi-byte text is encoded as UTF-8, also at the edge of the buffer", () => {
   const { lines, writes } = batch({ maxChunkBytes: 8, delayMs: 60_000 });
-  for (const line of ["é", "€€", "𝄞"]) lines.add(line);
+  for (const line of ["é", "€€", "𝄞"]) lines.add("", line);
   lines.flush();
   assert.equal(writes.map(({ text }) => text).join(""), "é\n€€\n𝄞\n");
   assert.equal(writes.reduce((sum, { lines }) => sum + lines, 0), 3);
@@ -67,7 +80,7 @@ Deno.test("multi-byte text is encoded as UTF-8, also at the edge of the buffer",
 Deno.test("flush with nothing pending writes nothing, and cancels the timer", async () => {
   const { lines, writes } = batch({ delayMs: 60_000 });
   lines.flush();
-  lines.add("a");
+  lines.add("", "a");
   lines.flush();
   lines.flush();
   await afterDelay();
