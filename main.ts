@@ -7,23 +7,22 @@
  */
 
 import { createAgentMetrics, type ObservedCache } from "./src/agent_metrics.ts";
-import { AUDIT_LOG_FILE_NAME, auditRecord } from "./src/audit_log.ts";
+import { openAuditLog } from "./src/audit_log.ts";
 import { SecretCache } from "./src/cache.ts";
 import type { SecretCacheOptions } from "./src/cache_options.ts";
 import { parseCli, usage } from "./src/cli.ts";
-import { type Config, ConfigError, loadConfig } from "./src/config.ts";
+import { type Config, loadConfig } from "./src/config.ts";
 import { createCredentialsFileProvider } from "./src/credentials_file.ts";
 import { addressUrl, listen } from "./src/listener.ts";
 import { consoleLogger, type Logger, openFileLogger } from "./src/logger.ts";
 import type { ParameterLookup } from "./src/request.ts";
-import { appliedConfig, keysNeedingRestart } from "./src/reload.ts";
+import { reload } from "./src/reload.ts";
 import { secretsCacheSource } from "./src/secrets_cache_source.ts";
 import {
   createSecretsClient,
   type SecretsClient,
 } from "./src/secrets_client.ts";
 import {
-  type AuditEvent,
   createHandler,
   type HandlerOptions,
   type RequestSlots,
@@ -235,59 +234,6 @@ async function parameterCache(
     ),
   );
   return { cache, client: parameters };
-}
-
-/** The audit log beside the agent's log (or on stdout), whatever the log level. */
-function openAuditLog(
-  config: Config,
-  token: string,
-): { log: Logger; record: (event: AuditEvent) => void } {
-  const log = config.logToFile
-    ? openFileLogger({
-      level: "INFO",
-      fileName: AUDIT_LOG_FILE_NAME,
-      redactions: [token],
-    })
-    : consoleLogger({ level: "INFO", redactions: [token] });
-  return { log, record: (event) => log.info(auditRecord(event)) };
-}
-
-/**
- * Reads the configuration file and the token again. A file or token that
- * cannot be used is logged and the running settings are kept; keys that
- * need a restart are named and keep their running values.
- */
-function reload(
-  path: string | undefined,
-  running: Config,
-  log: Logger,
-): { config: Config; token: string } | undefined {
-  let next: Config;
-  let token: string;
-  try {
-    next = loadConfig(path);
-    token = resolveToken(next.ssrfEnvVariables);
-  } catch (error) {
-    log.error(
-      `SIGHUP: reload refused, the running configuration is kept: ${
-        error instanceof ConfigError
-          ? error.message
-          : describeStartupError(error)
-      }`,
-    );
-    return undefined;
-  }
-  const restart = keysNeedingRestart(running, next);
-  log.info(
-    `SIGHUP: configuration${
-      path === undefined ? "" : ` ${path}`
-    } and token reloaded${
-      restart.length === 0
-        ? ""
-        : `; needs a restart to change, kept as running: ${restart.join(", ")}`
-    }`,
-  );
-  return { config: appliedConfig(running, next), token };
 }
 
 if (import.meta.main) {

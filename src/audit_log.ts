@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { Config } from "./config.ts";
+import { consoleLogger, type Logger, openFileLogger } from "./logger.ts";
 import type { AuditEvent } from "./server.ts";
 
 /** The audit log's file name, beside the agent's log. */
@@ -23,4 +25,19 @@ export function auditRecord(event: AuditEvent): string {
     status: event.status,
     cache: event.outcome,
   });
+}
+
+/** The audit log beside the agent's log (or on stdout), whatever the log level. */
+export function openAuditLog(
+  config: Config,
+  token: string,
+): { log: Logger; record: (event: AuditEvent) => void } {
+  const log = config.logToFile
+    ? openFileLogger({
+      level: "INFO",
+      fileName: AUDIT_LOG_FILE_NAME,
+      redactions: [token],
+    })
+    : consoleLogger({ level: "INFO", redactions: [token] });
+  return { log, record: (event) => log.info(auditRecord(event)) };
 }

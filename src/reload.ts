@@ -1,13 +1,16 @@
 /**
- * What a SIGHUP reload may change in the running agent: the token and the
- * request checks, the connection limit and the log level take effect at
- * once; every other key keeps its running value until a restart, and the
- * reload names them.
+ * SIGHUP: the configuration file and the token read again, and what of them
+ * the running agent takes: the token and the request checks, the connection
+ * limit and the log level take effect at once; every other key keeps its
+ * running value until a restart, and the reload names them.
  *
  * @module
  */
 
-import { type Config, KEY_FIELDS } from "./config.ts";
+import { type Config, ConfigError, KEY_FIELDS, loadConfig } from "./config.ts";
+import type { Logger } from "./logger.ts";
+import { describeStartupError } from "./startup_error.ts";
+import { resolveToken } from "./token.ts";
 
 /** The fields a reload applies without a restart (see {@linkcode appliedConfig}). */
 export const LIVE_FIELDS: ReadonlySet<keyof Config> = new Set([
@@ -48,4 +51,42 @@ export function appliedConfig(running: Config, next: Config): Config {
 
 function isSame(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Reads the configuration file and the token again. A file or token that
+ * cannot be used is logged and the running settings are kept; keys that
+ * need a restart are named and keep their running values.
+ */
+export function reload(
+  path: string | undefined,
+  running: Config,
+  log: Logger,
+): { config: Config; token: string } | undefined {
+  let next: Config;
+  let token: string;
+  try {
+    next = loadConfig(path);
+    token = resolveToken(next.ssrfEnvVariables);
+  } catch (error) {
+    log.error(
+      `SIGHUP: reload refused, the running configuration is kept: ${
+        error instanceof ConfigError
+          ? error.message
+          : describeStartupError(error)
+      }`,
+    );
+    return undefined;
+  }
+  const restart = keysNeedingRestart(running, next);
+  log.info(
+    `SIGHUP: configuration${
+      path === undefined ? "" : ` ${path}`
+    } and token reloaded${
+      restart.length === 0
+        ? ""
+        : `; needs a restart to change, kept as running: ${restart.join(", ")}`
+    }`,
+  );
+  return { config: appliedConfig(running, next), token };
 }
