@@ -136,3 +136,14 @@ Deno.test("SIGHUP re-reads a token file: the new token works, the old one no lon
     assert.equal((await agent.get(SECRET, { token: NEW_TOKEN })).status, 200);
     assert.ok(!log.includes(NEW_TOKEN) && !log.includes(AGENT_TOKEN));
   }, tokenFile));
+
+Deno.test("SIGHUP with a token file that became unusable keeps the running token, and says why", () =>
+  withAgent(async ({ agent, reload }) => {
+    const [path] = Object.keys(tokenFile.files);
+    await Deno.writeTextFile(`${agent.dir}/${path}`, "");
+    await reload(
+      (text) => text,
+      /ERROR SIGHUP: reload refused, the running configuration is kept: .*token/i,
+    );
+    assert.equal((await agent.get(SECRET)).status, 200, "the old token works");
+  }, tokenFile));
