@@ -6,6 +6,22 @@ import {
 } from "../src/fetch_handler.ts";
 import { classify } from "../src/secrets_client.ts";
 
+/** `promise`'s value, or `late` when it takes over 5 s. */
+async function within<T>(
+  promise: Promise<T>,
+  late: string,
+): Promise<T | string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(late), 5_000);
+  });
+  try {
+    return await Promise.race([promise, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function fetchFailure(detail: string): TypeError {
   return new TypeError("fetch failed", { cause: new Error(detail) });
 }
@@ -66,8 +82,8 @@ Deno.test("a request the handler gives up on (its timeout) has its fetch aborted
     await assert.rejects(handler.handle(request), { name: "TimeoutError" });
     using connection = await accepted;
     const buffer = new Uint8Array(64 * 1024);
-    // The request arrives, then the connection ends (EOF or reset), well
-    // before this bound; without the abort it stays open and this fails.
+    // The request arrives, then the connection ends (EOF or reset); without
+    // the abort it stays open and the bound answers instead.
     const ended = (async () => {
       try {
         while ((await connection.read(buffer)) !== null) {
@@ -78,12 +94,55 @@ Deno.test("a request the handler gives up on (its timeout) has its fetch aborted
       }
       return "ended";
     })();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const bound = new Promise((resolve) => {
-      timer = setTimeout(() => resolve("still open"), 5_000);
-    });
-    assert.equal(await Promise.race([ended, bound]), "ended");
-    clearTimeout(timer);
+    assert.equal(await within(ended, "still open"), "ended");
+  } finally {
+    handler.destroy();
+    listener.close();
+  }
+});
+
+Deno.test("a body that stops arriving fails with TimeoutError within the timeout, and its connection is closed", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    using connection = await listener.accept();
+    const buffer = new Uint8Array(64 * 1024);
+    await connection.read(buffer);
+    await connection.write(
+      new TextEncoder().encode(
+        'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"partial":',
+      ),
+    );
+    // Then nothing more: wait for the client to give up and close.
+    try {
+      while ((await connection.read(buffer)) !== null) {
+        // Nothing is expected.
+      }
+    } catch {
+      // Reset.
+    }
+    return "closed";
+  })();
+  const handler = new AgentHttpHandler({ requestTimeout: 100 });
+  const request = {
+    protocol: "http:",
+    hostname: "127.0.0.1",
+    port: listener.addr.port,
+    method: "GET",
+    path: "/",
+    query: {},
+    headers: {},
+  } as unknown as Parameters<AgentHttpHandler["handle"]>[0];
+  try {
+    const { response } = await handler.handle(request);
+    assert.equal(response.statusCode, 200);
+    const body = response.body as ReadableStream<Uint8Array>;
+    const read = new Response(body).text().then(
+      () => "read",
+      (error: Error) => error.name,
+    );
+    // Bounds against a hang, so a regression fails instead.
+    assert.equal(await within(read, "hung"), "TimeoutError");
+    assert.equal(await within(serving, "still open"), "closed");
   } finally {
     handler.destroy();
     listener.close();
