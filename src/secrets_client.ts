@@ -1,8 +1,10 @@
 /**
- * The agent's only way out to AWS: GetSecretValue, DescribeSecret, STS
- * GetCallerIdentity and AssumeRole through the AWS SDK, with every failure
- * classified into an `UpstreamError` at this edge, and every call reported
- * (operation, outcome, duration) for the metrics.
+ * The agent's way out to AWS: GetSecretValue, DescribeSecret, STS
+ * GetCallerIdentity and AssumeRole through the AWS SDK (over Deno's fetch,
+ * see `fetch_handler.ts`), with every failure classified into an
+ * `UpstreamError` at this edge, and every call reported (operation, outcome,
+ * duration) for the metrics. Parameter Store (`parameters_client.ts`) builds
+ * on its settings, roles and reporting.
  *
  * @module
  */

@@ -1,7 +1,10 @@
 /**
  * The HTTP layer: a function from `Request` to `Response` that applies the
- * contract's checks in order; `listener.ts` binds it to loopback. Fresh cache
- * hits are answered synchronously, and what a URL parses to is remembered.
+ * contract's checks in order; `listener.ts` binds it to loopback (and a Unix
+ * socket). It answers secrets, and, when given them, Parameter Store
+ * parameters and metrics; it reports each answer to the audit log and the
+ * metrics when there are any. Fresh cache hits are answered synchronously,
+ * and what a URL parses to is remembered.
  *
  * @module
  */
