@@ -22,6 +22,32 @@ async function within<T>(
   }
 }
 
+/** A GET of `/` on 127.0.0.1:`port`, as the SDK hands it to the handler. */
+function getRequest(port: number): Parameters<AgentHttpHandler["handle"]>[0] {
+  return {
+    protocol: "http:",
+    hostname: "127.0.0.1",
+    port,
+    method: "GET",
+    path: "/",
+    query: {},
+    headers: {},
+  } as unknown as Parameters<AgentHttpHandler["handle"]>[0];
+}
+
+/** Reads `connection` until the peer ends it (EOF or reset). */
+async function untilClosed(connection: Deno.Conn): Promise<"closed"> {
+  const buffer = new Uint8Array(64 * 1024);
+  try {
+    while ((await connection.read(buffer)) !== null) {
+      // Whatever the client sent.
+    }
+  } catch {
+    // Reset.
+  }
+  return "closed";
+}
+
 function fetchFailure(detail: string): TypeError {
   return new TypeError("fetch failed", { cause: new Error(detail) });
 }
@@ -69,32 +95,16 @@ Deno.test("a request the handler gives up on (its timeout) has its fetch aborted
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted = listener.accept();
   const handler = new AgentHttpHandler({ requestTimeout: 100 });
-  const request = {
-    protocol: "http:",
-    hostname: "127.0.0.1",
-    port: listener.addr.port,
-    method: "GET",
-    path: "/",
-    query: {},
-    headers: {},
-  } as unknown as Parameters<AgentHttpHandler["handle"]>[0];
+  const request = getRequest(listener.addr.port);
   try {
     await assert.rejects(handler.handle(request), { name: "TimeoutError" });
     using connection = await accepted;
-    const buffer = new Uint8Array(64 * 1024);
     // The request arrives, then the connection ends (EOF or reset); without
     // the abort it stays open and the bound answers instead.
-    const ended = (async () => {
-      try {
-        while ((await connection.read(buffer)) !== null) {
-          // The request's bytes.
-        }
-      } catch {
-        // Reset.
-      }
-      return "ended";
-    })();
-    assert.equal(await within(ended, "still open"), "ended");
+    assert.equal(
+      await within(untilClosed(connection), "still open"),
+      "closed",
+    );
   } finally {
     handler.destroy();
     listener.close();
@@ -105,33 +115,17 @@ Deno.test("a body that stops arriving fails with TimeoutError within the timeout
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const serving = (async () => {
     using connection = await listener.accept();
-    const buffer = new Uint8Array(64 * 1024);
-    await connection.read(buffer);
+    await connection.read(new Uint8Array(64 * 1024));
     await connection.write(
       new TextEncoder().encode(
         'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"partial":',
       ),
     );
     // Then nothing more: wait for the client to give up and close.
-    try {
-      while ((await connection.read(buffer)) !== null) {
-        // Nothing is expected.
-      }
-    } catch {
-      // Reset.
-    }
-    return "closed";
+    return await untilClosed(connection);
   })();
   const handler = new AgentHttpHandler({ requestTimeout: 100 });
-  const request = {
-    protocol: "http:",
-    hostname: "127.0.0.1",
-    port: listener.addr.port,
-    method: "GET",
-    path: "/",
-    query: {},
-    headers: {},
-  } as unknown as Parameters<AgentHttpHandler["handle"]>[0];
+  const request = getRequest(listener.addr.port);
   try {
     const { response } = await handler.handle(request);
     assert.equal(response.statusCode, 200);
