@@ -1,40 +1,16 @@
 /**
- * Starts the agent: reads the arguments, builds each piece from `src/`, and
- * serves until SIGTERM or SIGINT; SIGHUP reloads the configuration file and
- * the token. Every start-up failure is one line on stderr and exit code 1.
+ * The agent's command line: runs the agent (`src/agent.ts`), or prints the
+ * permissions its deployment needs (`src/sandbox/`), each loaded only when
+ * asked for. Every start-up failure is one line on stderr and exit code 1.
  *
  * @module
  */
 
-import { createAgentMetrics, type ObservedCache } from "./src/agent_metrics.ts";
-import { openAuditLog } from "./src/audit_log.ts";
-import { SecretCache } from "./src/cache.ts";
-import type { SecretCacheOptions } from "./src/cache_options.ts";
 import { parseCli, usage } from "./src/cli.ts";
-import { type Config, loadConfig } from "./src/config.ts";
-import { createCredentialsFileProvider } from "./src/credentials_file.ts";
-import { addressUrl, listen } from "./src/listener.ts";
-import { consoleLogger, type Logger, openFileLogger } from "./src/logger.ts";
-import type { ParameterLookup } from "./src/request.ts";
-import { reload } from "./src/reload.ts";
-import { secretsCacheSource } from "./src/secrets_cache_source.ts";
-import {
-  createSecretsClient,
-  type SecretsClient,
-} from "./src/secrets_client.ts";
-import {
-  createHandler,
-  type HandlerOptions,
-  type RequestSlots,
-} from "./src/server.ts";
-import { checkAws, logEndpoint } from "./src/startup_checks.ts";
 import { describeStartupError } from "./src/startup_error.ts";
-import { createTokenCheck, resolveToken } from "./src/token.ts";
 import { VERSION } from "./src/version.ts";
-import { startWarmUp } from "./src/warm_up.ts";
 
 const PROGRAM = "aws_secretsmanager_agent";
-const DRAIN_LIMIT_MS = 10_000;
 
 async function main(args: readonly string[]): Promise<number> {
   const command = parseCli(args);
@@ -48,192 +24,21 @@ async function main(args: readonly string[]): Promise<number> {
     case "error":
       console.error(`${command.message}\n${usage(PROGRAM)}`);
       return 1;
-  }
-
-  let config = loadConfig(command.configPath);
-  let token = resolveToken(config.ssrfEnvVariables);
-  const log: Logger = config.logToFile
-    ? openFileLogger({ level: config.logLevel, redactions: [token] })
-    : consoleLogger({ level: config.logLevel, redactions: [token] });
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    log.error(`Unhandled failure: ${describeStartupError(event.reason)}`);
-  });
-
-  const caches: ObservedCache[] = [];
-  const metrics = config.metrics ? createAgentMetrics(() => caches) : undefined;
-  const client = createSecretsClient({
-    region: config.region,
-    requestTimeoutMs: config.upstreamTimeoutMs,
-    useFipsEndpoint: config.useFipsEndpoint,
-    maxAssumedRoles: config.maxAssumedRoles,
-    onCall: metrics?.recordUpstream,
-    credentials: config.credentialsFilePath === undefined
-      ? undefined
-      : createCredentialsFileProvider(config.credentialsFilePath, {
-        profile: Deno.env.get("AWS_PROFILE"),
-        log,
-      }),
-  });
-  await checkAws(client, config, log);
-
-  const cache = new SecretCache(
-    secretsCacheSource(client),
-    cacheOptions(config, log, ({ secretId }) => secretId),
-  );
-  caches.push({ name: "secrets", stats: () => cache.stats() });
-  const parameters = config.parameterStore
-    ? await parameterCache(client, config, log)
-    : undefined;
-  if (parameters !== undefined) {
-    caches.push({ name: "parameters", stats: () => parameters.cache.stats() });
-  }
-  const audit = config.auditLog ? openAuditLog(config, token) : undefined;
-
-  let stopping = false;
-  const stopWarmUp = new AbortController();
-  const warmUp = startWarmUp(cache, config.warmUpSecrets, {
-    signal: stopWarmUp.signal,
-    onFailure: (secretId, error) =>
-      log.warn(`Warm-up of ${secretId} failed: ${error.message}`),
-  });
-  if (config.warmUpSecrets.length > 0) {
-    warmUp.finished.then(({ fetched, skipped }) =>
-      log.info(
-        `Warm-up finished: ${fetched} of ${config.warmUpSecrets.length} secrets fetched${
-          skipped > 0 ? `, ${skipped} skipped` : ""
-        }`,
-      )
-    );
-  }
-
-  const slots: RequestSlots = { inFlight: 0 };
-  const shared: Omit<
-    HandlerOptions,
-    "pathPrefix" | "maxConn" | "isAuthorized"
-  > = {
-    unixSocketRequiresToken: config.unixSocketRequireToken,
-    secrets: cache,
-    parameters: parameters?.cache,
-    metrics,
-    allowRoleArn: config.allowRoleArn,
-    audit: audit?.record,
-    log,
-    readiness: () =>
-      stopping ? "stopping" : warmUp.isFinished ? "ready" : "warming up",
-    slots,
-  };
-  const handlerFor = (settings: Config, tokenValue: string) =>
-    createHandler({
-      ...shared,
-      pathPrefix: settings.pathPrefix,
-      maxConn: settings.maxConn,
-      isAuthorized: createTokenCheck(tokenValue, settings.ssrfHeaders),
-    });
-  let handler = handlerFor(config, token);
-
-  // In place before the listening line: a supervisor may stop us at once.
-  const stopped = Promise.withResolvers<void>();
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    Deno.addSignalListener(signal, () => {
-      // `deno task` and a process-group kill can deliver the signal twice.
-      if (stopping) return;
-      stopping = true;
-      log.info(`${signal} received, finishing requests in flight`);
-      stopped.resolve();
-    });
-  }
-  Deno.addSignalListener("SIGHUP", () => {
-    const reloaded = reload(command.configPath, config, log);
-    if (reloaded === undefined) return;
-    config = reloaded.config;
-    if (reloaded.token !== token) {
-      token = reloaded.token;
-      log.addRedaction(token);
-      audit?.log.addRedaction(token);
+    case "permissions": {
+      const { noGrantsText, permissionsText } = await import(
+        "./src/sandbox/mod.ts"
+      );
+      const text = command.agentRuns
+        ? await permissionsText(command.configPath)
+        : noGrantsText();
+      await Deno.stdout.write(new TextEncoder().encode(text));
+      return 0;
     }
-    log.setLevel(config.logLevel);
-    handler = handlerFor(config, token);
-  });
-  const server = await listen((request, info) => handler(request, info), {
-    port: config.httpPort,
-    addresses: config.listenAddresses,
-    unixSocket: config.unixSocketPath === undefined
-      ? undefined
-      : { path: config.unixSocketPath, mode: config.unixSocketMode },
-    onRotationError: (error) => log.error(error.message),
-    onListen: (address) => {
-      const line = `Agent/${VERSION} listening on ${addressUrl(address)}`;
-      console.log(line);
-      log.info(line);
-    },
-  });
-
-  logEndpoint(client, log);
-
-  await stopped.promise;
-  stopWarmUp.abort();
-  cache.close();
-  parameters?.cache.close();
-  await Promise.race([
-    server.shutdown(),
-    new Promise((resolve) => setTimeout(resolve, DRAIN_LIMIT_MS)),
-  ]);
-  parameters?.client.destroy();
-  client.destroy();
-  log.info("Agent stopped");
-  await audit?.log.close();
-  await log.close();
-  return 0;
-}
-
-/** The cache settings from the config; background failures are logged by `describe`'s name. */
-function cacheOptions<R>(
-  config: Config,
-  log: Logger,
-  describe: (request: R) => string,
-): SecretCacheOptions<R> {
-  return {
-    ttlSeconds: config.ttlSeconds,
-    cacheSize: config.cacheSize,
-    ignoreTransientErrors: config.ignoreTransientErrors,
-    maxBytes: config.cacheMaxBytes,
-    refreshAhead: config.refreshAhead
-      ? {
-        percent: config.refreshAheadPercent,
-        onError: (error, request) =>
-          log.warn(
-            `Background refresh of ${
-              describe(request)
-            } failed: ${error.message}`,
-          ),
-      }
-      : undefined,
-  };
-}
-
-/** Parameter Store's client (loaded only now) and its own cache. */
-async function parameterCache(
-  client: SecretsClient,
-  config: Config,
-  log: Logger,
-): Promise<{
-  cache: SecretCache<ParameterLookup>;
-  client: { destroy(): void };
-}> {
-  const { createParametersClient, parametersCacheSource } = await import(
-    "./src/parameters_client.ts"
-  );
-  const parameters = createParametersClient(client, config.maxAssumedRoles);
-  const cache = new SecretCache(
-    parametersCacheSource(parameters),
-    cacheOptions(
-      config,
-      log,
-      ({ name }: ParameterLookup) => `parameter ${name}`,
-    ),
-  );
-  return { cache, client: parameters };
+    case "run": {
+      const { runAgent } = await import("./src/agent.ts");
+      return await runAgent(command.configPath);
+    }
+  }
 }
 
 if (import.meta.main) {

@@ -1,5 +1,6 @@
 /**
- * The command line: `--config <file>` (`-c`), `--help` (`-h`), `--version`.
+ * The command line: `--config <file>` (`-c`), `--help` (`-h`), `--version`,
+ * `--print-permissions` (the grants the deployment needs, as Deno flags).
  * Parsing is pure; `main.ts` prints and exits.
  *
  * @module
@@ -10,6 +11,12 @@ import { parseArgs } from "node:util";
 /** What the command line asks the agent to do. */
 export type CliCommand =
   | { readonly kind: "run"; readonly configPath: string | undefined }
+  | {
+    readonly kind: "permissions";
+    readonly configPath: string | undefined;
+    /** False when the rest of the line asks for help, the version or is an error: no grant is needed. */
+    readonly agentRuns: boolean;
+  }
   | { readonly kind: "help" }
   | { readonly kind: "version" }
   | { readonly kind: "error"; readonly message: string };
@@ -36,6 +43,19 @@ export function usage(program: string): string {
  * ```
  */
 export function parseCli(args: readonly string[]): CliCommand {
+  // The start script asks for the grants with the agent's own arguments:
+  // whatever they ask for, this run prints grants and nothing else.
+  const flag = "--print-permissions";
+  if (args.includes(flag)) {
+    const command = parseAgentCommand(args.filter((arg) => arg !== flag));
+    return command.kind === "run"
+      ? { kind: "permissions", configPath: command.configPath, agentRuns: true }
+      : { kind: "permissions", configPath: undefined, agentRuns: false };
+  }
+  return parseAgentCommand(args);
+}
+
+function parseAgentCommand(args: readonly string[]): CliCommand {
   // Non-strict tokens, because strict mode rejects the whole line up front
   // (so `--help --bogus` would not show help) with Node's own messages.
   const { tokens } = parseArgs({

@@ -7,6 +7,7 @@
  */
 
 import { parse, TomlError } from "smol-toml";
+import { grantHint } from "./startup_error.ts";
 
 /** How much the agent logs; `NONE` writes nothing. */
 export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR" | "NONE";
@@ -576,7 +577,9 @@ function describeReadError(path: string, error: unknown): string {
     return `Configuration file ${path} does not exist`;
   }
   if (error instanceof Deno.errors.NotCapable) {
-    return `Permission denied by the sandbox: grant read access to ${path} (add it to "read" in the "agent" permission set in deno.json)`;
+    return `Permission denied by the sandbox: grant read access to ${path} (${
+      grantHint(`--allow-read=${path}`)
+    })`;
   }
   const reason = error instanceof Deno.errors.PermissionDenied
     ? "permission denied"

@@ -7,6 +7,7 @@
  */
 
 import type { Credentials } from "./secrets_client.ts";
+import { grantHint } from "./startup_error.ts";
 
 /** The outcome of reading one profile out of a credentials file. */
 export type ParsedCredentials =
@@ -199,7 +200,9 @@ function fileProblem(error: unknown): string {
     return "it is a directory, not a file";
   }
   if (error instanceof Deno.errors.NotCapable) {
-    return 'the sandbox does not grant reading it (add it to "read" in the "agent" permission set in deno.json)';
+    return `the sandbox does not grant reading it (${
+      grantHint("--allow-read of the file")
+    })`;
   }
   return error instanceof Error ? error.message : String(error);
 }

@@ -13,8 +13,8 @@
  * limit plus the request it is serving, and clients reconnect as they do
  * after any keep-alive close.
  *
- * A Unix socket is bound at `<path>.new` under a umask that gives it the
- * configured mode from its first moment, then renamed over `<path>`: the
+ * A Unix socket is bound at `<path>.new/socket`, in a folder only the agent
+ * may enter, given the configured mode, then renamed over `<path>`: the
  * rename is atomic, so a client always finds a socket there, and each
  * rotation swaps in the next generation the same way. A socket at `<path>`
  * that still answers belongs to another process and is left alone; one that
@@ -28,6 +28,8 @@
  *
  * @module
  */
+
+import { grantHint } from "./startup_error.ts";
 
 /** Serves one request; `Deno.serve` calls it, with the client's address. */
 export type Handler = (
@@ -295,26 +297,26 @@ function serveUnix(
   handler: Handler,
   socket: UnixSocketOptions,
 ): Generation {
-  const staging = `${socket.path}.new`;
+  const staging = stagingPaths(socket.path);
   const generation = { isRetiring: false };
   let server: Deno.HttpServer<Deno.UnixAddr>;
   let inode: number | null;
   try {
-    removeIfSocket(staging);
-    // The socket file is created with the configured mode, never wider.
-    const umask = Deno.umask(0o777 & ~socket.mode);
-    try {
-      server = Deno.serve({
-        path: staging,
-        transport: "unix",
-        onListen: () => {},
-      }, generationHandler(handler, generation));
-    } finally {
-      Deno.umask(umask);
-    }
-    Deno.chmodSync(staging, socket.mode);
-    inode = Deno.statSync(staging).ino;
-    Deno.renameSync(staging, socket.path);
+    removeStaging(staging);
+    // Bound in a folder only the agent may enter, then given its mode: no
+    // other user can connect before the mode applies (a umask would need
+    // Deno's whole sys grant, which --allow-sys cannot scope to it).
+    Deno.mkdirSync(staging.folder, { mode: 0o700 });
+    Deno.chmodSync(staging.folder, 0o700);
+    server = Deno.serve({
+      path: staging.socket,
+      transport: "unix",
+      onListen: () => {},
+    }, generationHandler(handler, generation));
+    Deno.chmodSync(staging.socket, socket.mode);
+    inode = Deno.statSync(staging.socket).ino;
+    Deno.renameSync(staging.socket, socket.path);
+    Deno.removeSync(staging.folder);
   } catch (error) {
     if (error instanceof ListenError) throw error;
     throw new ListenError(unixFailure(error, socket.path), { cause: error });
@@ -361,6 +363,25 @@ async function refuseLiveSocket(path: string): Promise<void> {
   );
 }
 
+/** Where a generation's socket is bound before it is moved to `path`. */
+export function stagingPaths(path: string): { folder: string; socket: string } {
+  return { folder: `${path}.new`, socket: `${path}.new/socket` };
+}
+
+/** Clears what an earlier run may have left at the staging paths. */
+function removeStaging(staging: { folder: string; socket: string }): void {
+  try {
+    if (Deno.lstatSync(staging.folder).isDirectory) {
+      removeIfSocket(staging.socket);
+      Deno.removeSync(staging.folder);
+    } else {
+      removeIfSocket(staging.folder);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
 function removeIfSocket(path: string): void {
   try {
     if (Deno.lstatSync(path).isSocket) Deno.removeSync(path);
@@ -405,9 +426,9 @@ function listenFailure(
     if (asked !== undefined && asked !== where) {
       return redirected(asked, hostname);
     }
-    return `Could not listen on ${where}: the sandbox does not grant it (add "${
-      bracketed(hostname)
-    }" to "net" in the "agent" permission set in deno.json)`;
+    return `Could not listen on ${where}: the sandbox does not grant it (${
+      grantHint(`--allow-net=${where}`)
+    })`;
   }
   return `Could not listen on ${where}: ${
     error instanceof Error ? error.message.split("\n", 1)[0] : String(error)
@@ -416,7 +437,11 @@ function listenFailure(
 
 function unixFailure(error: unknown, path: string): string {
   if (error instanceof Deno.errors.NotCapable) {
-    return `Could not listen on unix:${path}: the sandbox does not grant it (add "unix:${path}" and "unix:${path}.new" to "net", both paths to "read" and "write", and "umask" to "sys" in the "agent" permission set in deno.json)`;
+    return `Could not listen on unix:${path}: the sandbox does not grant it (${
+      grantHint(
+        `--allow-net=unix:${path},unix:${path}.new/socket --allow-read=${path},${path}.new --allow-write=${path},${path}.new`,
+      )
+    })`;
   }
   if (error instanceof Deno.errors.NotFound) {
     return `Could not listen on unix:${path}: its directory does not exist`;

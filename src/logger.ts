@@ -30,6 +30,7 @@ import {
   LineBatch,
 } from "./line_batch.ts";
 import { RotatingFile } from "./rotating_file.ts";
+import { grantHint } from "./startup_error.ts";
 
 /** What the agent logs through. No method throws. */
 export interface Logger {
@@ -356,7 +357,9 @@ function describeOpenFailure(directory: string, error: unknown): string {
     : String(error);
   if (error instanceof Deno.errors.NotCapable) {
     const access = reason.includes("read access") ? "read" : "write";
-    return `Cannot open the log file in ${directory}: ${reason}; grant ${access} access to ${directory} (the "${access}" entry of the "agent" permission set in deno.json)`;
+    return `Cannot open the log file in ${directory}: ${reason}; grant ${access} access to ${directory} (${
+      grantHint(`--allow-${access}=${directory}`)
+    })`;
   }
   return `Cannot open the log file in ${directory}: ${reason}`;
 }

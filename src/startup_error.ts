@@ -13,8 +13,19 @@ export class StartupError extends Error {
   }
 }
 
-const PERMISSION_HINT =
-  'the "agent" permission set in deno.json does not grant it; add the missing entry there';
+/**
+ * What follows the flag that would grant a refused access: the grants are
+ * computed from the configuration and environment when the agent starts, so
+ * a refusal means the agent ran with other flags, or the deployment changed
+ * since it started.
+ */
+const GRANTS_COMPUTED_AT_START =
+  "the grants are computed from the configuration and environment when the agent starts: start it with deno task start, and see them with deno task permissions";
+
+/** The advice for a refused access: the flag that grants it, and how grants come about. */
+export function grantHint(flag: string): string {
+  return `${flag}; ${GRANTS_COMPUTED_AT_START}`;
+}
 
 /**
  * One line for stderr. A permission the sandbox refused names what to grant
@@ -24,7 +35,7 @@ export function describeStartupError(error: unknown): string {
   if (error instanceof Deno.errors.NotCapable) {
     return `Permission denied by the sandbox: ${
       firstLine(error.message)
-    } (${PERMISSION_HINT})`;
+    } (${GRANTS_COMPUTED_AT_START})`;
   }
   if (error instanceof Error) return firstLine(error.message);
   return firstLine(String(error));

@@ -7,6 +7,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { grantHint } from "./startup_error.ts";
 
 /** The SSRF token cannot be read; `message` is the line to print. */
 export class TokenError extends Error {
@@ -84,7 +85,9 @@ function readVariable(
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) {
       throw new TokenError(
-        `Permission denied by the sandbox: grant env access to ${name} (add it to "env" in the "agent" permission set in deno.json) to read the SSRF token`,
+        `Permission denied by the sandbox: grant env access to ${name} (${
+          grantHint(`--allow-env=${name}`)
+        }) to read the SSRF token`,
         { cause: error },
       );
     }
@@ -141,7 +144,9 @@ function readUtf8File(path: string): string {
 
 function describeReadError(name: string, path: string, error: unknown): string {
   if (error instanceof Deno.errors.NotCapable) {
-    return `Permission denied by the sandbox: grant read access to ${path} (add it to "read" in the "agent" permission set in deno.json) to read the SSRF token file named by ${name}`;
+    return `Permission denied by the sandbox: grant read access to ${path} (${
+      grantHint(`--allow-read=${path}`)
+    }) to read the SSRF token file named by ${name}`;
   }
   const reason = error instanceof Deno.errors.NotFound
     ? "file not found"

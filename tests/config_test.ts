@@ -702,7 +702,7 @@ Deno.test("loadConfig names the sandbox permission to grant", () => {
         'Requires read access to "/srv/agent.toml", run again with the --allow-read flag',
       );
     }),
-    'Permission denied by the sandbox: grant read access to /srv/agent.toml (add it to "read" in the "agent" permission set in deno.json)',
+    "Permission denied by the sandbox: grant read access to /srv/agent.toml (--allow-read=/srv/agent.toml; the grants are computed from the configuration and environment when the agent starts: start it with deno task start, and see them with deno task permissions)",
   );
 });
 
@@ -741,7 +741,7 @@ try { loadConfig(${
     }).output();
     assert.equal(
       new TextDecoder().decode(stdout).trim(),
-      `Permission denied by the sandbox: grant read access to ${dir}/config.toml (add it to "read" in the "agent" permission set in deno.json)`,
+      `Permission denied by the sandbox: grant read access to ${dir}/config.toml (--allow-read=${dir}/config.toml; the grants are computed from the configuration and environment when the agent starts: start it with deno task start, and see them with deno task permissions)`,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

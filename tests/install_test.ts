@@ -7,11 +7,15 @@ import {
   systemdPath,
 } from "./support/run_script.ts";
 import { parseUnitFile, unitValues } from "./support/unit_file.ts";
+import { cacheDir } from "./support/agent_process.ts";
 
 const INSTALL = installPath("install");
 const UNINSTALL = installPath("uninstall");
 const AGENT_DIR = "/opt/aws/secretsmanageragent";
 const UNIT_DIR = "/etc/systemd/system";
+const COMPILE_SCRIPT = new URL("../scripts/compile.sh", import.meta.url)
+  .pathname;
+const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
 
 /** A staging root, the fake binary beside it, and the scripts bound to it. */
 interface Stage {
@@ -132,7 +136,7 @@ Deno.test("installed units point at the installed binary, script, config and dir
   });
 });
 
-Deno.test("install with --root prints the user, group, ownership and systemctl commands instead of running them", async () => {
+Deno.test("install --binary with --root prints the user, group, ownership and systemctl commands instead of running them, and builds nothing", async () => {
   await withStage(async ({ root, install }) => {
     const { code, stdout } = await install();
     assert.equal(code, 0);
@@ -164,6 +168,247 @@ Deno.test("install with --root prints the user, group, ownership and systemctl c
       wouldRun.includes(
         "would run: systemctl enable awssmaseedtoken.service awssmaagent.service",
       ),
+    );
+  });
+});
+
+/** The stage's folder around `root`, for files outside the staged tree. */
+function outside(root: string): string {
+  return root.slice(0, root.lastIndexOf("/"));
+}
+
+async function bashPath(): Promise<string> {
+  const { stdout } = await new Deno.Command("bash", {
+    args: ["-c", "command -v bash"],
+  }).output();
+  return new TextDecoder().decode(stdout).trim();
+}
+
+/** A `deno` that records what `deno compile` is asked and runs the rest. */
+interface FakeDeno {
+  /** The folder holding it, to put first on PATH. */
+  readonly folder: string;
+  /** The arguments of the last `deno compile`, or undefined when none ran. */
+  compileArgs(): Promise<string[] | undefined>;
+}
+
+async function writeFakeDeno(dir: string): Promise<FakeDeno> {
+  const folder = `${dir}/fake-deno`;
+  const record = `${dir}/compile-args`;
+  await Deno.mkdir(folder);
+  // Paths are written into the script: the build runs under `env -i`.
+  await Deno.writeTextFile(
+    `${folder}/deno`,
+    `#!/bin/sh\nif [ "$1" = compile ]; then shift; printf '%s\\n' "$@" >'${record}'; exit 0; fi\nexec '${Deno.execPath()}' "$@"\n`,
+  );
+  await Deno.chmod(`${folder}/deno`, 0o755);
+  return {
+    folder,
+    async compileArgs() {
+      try {
+        return (await Deno.readTextFile(record)).trimEnd().split("\n");
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return undefined;
+        throw error;
+      }
+    },
+  };
+}
+
+/** The environment the tests' callers have: a region and keys of their own. */
+const CALLER_ENV = {
+  AWS_REGION: "eu-west-1",
+  AWS_ACCESS_KEY_ID: "AKIDCALLER",
+  AWS_SECRET_ACCESS_KEY: "caller-secret",
+};
+
+/** Install without --binary into `root`, the fake deno first on PATH. */
+function installBuilding(root: string, deno: FakeDeno) {
+  return runScript(INSTALL, ["--root", root], {
+    env: {
+      ...CALLER_ENV,
+      PATH: `${deno.folder}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+    },
+  });
+}
+
+/** The printed build command's words, after `would run: `. */
+function buildCommand(stdout: string): string[] {
+  const lines = stdout.split("\n").filter((line) =>
+    line.startsWith("would run: env ")
+  );
+  assert.equal(lines.length, 1, stdout);
+  return lines[0].slice("would run: ".length).split(" ");
+}
+
+/** The permission flag's list, or undefined when the flag is absent. */
+function grantList(
+  args: readonly string[],
+  flag: string,
+): string[] | undefined {
+  const arg = args.find((each) => each.startsWith(`${flag}=`));
+  return arg?.slice(flag.length + 1).split(",");
+}
+
+Deno.test("install without --binary, staging with --root, prints the build: scripts/compile.sh for the config and folder the unit runs the agent with, in the unit's environment, writing the staged binary", async () => {
+  await withStage(async ({ root, uninstall }) => {
+    const deno = await writeFakeDeno(outside(root));
+    const { code, stdout, stderr } = await installBuilding(root, deno);
+    assert.equal(code, 0, stderr);
+
+    const wouldRun = stdout.split("\n").filter((line) =>
+      line.startsWith("would run: ")
+    ).map((line) => line.split(" ")[2]);
+    assert.deepEqual(wouldRun, [
+      "groupadd",
+      "useradd",
+      "chown",
+      "env",
+      "systemctl",
+      "systemctl",
+      "systemctl",
+      "systemctl",
+    ]);
+    const words = buildCommand(stdout);
+    assert.deepEqual(words.slice(0, 2), ["env", "-i"]);
+    const assignments = new Map(
+      words.slice(2, 6).map((word) => [
+        word.slice(0, word.indexOf("=")),
+        word.slice(word.indexOf("=") + 1),
+      ]),
+    );
+    assert.deepEqual([...assignments.keys()], [
+      "PATH",
+      "HOME",
+      "AWS_TOKEN",
+      "DENO_DIR",
+    ]);
+    // The unit's environment: its Environment= lines, and HOME from the
+    // account useradd makes for it.
+    const unit = parseUnitFile(
+      await Deno.readTextFile(systemdPath("awssmaagent.service")),
+    );
+    for (const line of unitValues(unit, "Service", "Environment")) {
+      const [name, value] = [
+        line.slice(0, line.indexOf("=")),
+        line.slice(line.indexOf("=") + 1),
+      ];
+      assert.equal(assignments.get(name), value, name);
+    }
+    assert.match(
+      stdout,
+      new RegExp(`useradd .*--home-dir ${assignments.get("HOME")} `),
+    );
+    assert.equal(assignments.get("HOME"), AGENT_DIR);
+    assert.ok(assignments.get("PATH")!.startsWith(`${deno.folder}:`));
+    assert.equal(assignments.get("DENO_DIR"), await cacheDir());
+    const [workingDir] = unitValues(unit, "Service", "WorkingDirectory");
+    const [execStart] = unitValues(unit, "Service", "ExecStart");
+    const [program, , config] = execStart.split(" ");
+    assert.deepEqual(words.slice(6), [
+      "sh",
+      COMPILE_SCRIPT,
+      "--config",
+      config,
+      "--working-dir",
+      workingDir,
+      "--output",
+      `${root}${program}`,
+    ]);
+
+    // Staging builds nothing, so no binary is staged or listed.
+    assert.equal(await deno.compileArgs(), undefined);
+    const manifest = await Deno.readTextFile(
+      `${root}${AGENT_DIR}/.install-manifest`,
+    );
+    assert.doesNotMatch(manifest, /aws_secretsmanager_agent/);
+    assert.equal((await uninstall()).code, 0);
+    assert.deepEqual([...Deno.readDirSync(root)], []);
+  });
+});
+
+Deno.test("the printed build, run against the staged tree, bakes the grants of the kept config and the unit's environment, none of the caller's", async () => {
+  await withStage(async ({ root }) => {
+    await Deno.mkdir(`${root}${AGENT_DIR}`, { recursive: true });
+    await Deno.writeTextFile(
+      `${root}${AGENT_DIR}/config.toml`,
+      "http_port = 2999\n",
+    );
+    const deno = await writeFakeDeno(outside(root));
+    const installed = await installBuilding(root, deno);
+    assert.equal(installed.code, 0, installed.stderr);
+
+    // The runtime paths, moved into the staged tree.
+    const staged = `${root}${AGENT_DIR}`;
+    const [program, ...args] = buildCommand(installed.stdout).map((word) =>
+      word.replace(
+        /^((?:[A-Z_]+=)?)\/opt\/aws\/secretsmanageragent/,
+        `$1${staged}`,
+      )
+    );
+    const built = await new Deno.Command(program, {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(built.stderr);
+    assert.equal(built.code, 0, stderr);
+    assert.match(stderr, /baking these grants/);
+
+    const baked = await deno.compileArgs();
+    assert.ok(baked, "deno compile did not run");
+    assert.ok(baked.includes("--no-prompt"));
+    assert.deepEqual(grantList(baked, "--allow-read"), [
+      `${staged}/config.toml`,
+      "/var/run/awssmatoken",
+      `${staged}/logs`,
+      `${staged}/.aws/config`,
+      `${staged}/.aws/credentials`,
+    ]);
+    assert.deepEqual(grantList(baked, "--allow-write"), [`${staged}/logs`]);
+    const net = grantList(baked, "--allow-net") ?? [];
+    assert.equal(net[0], "127.0.0.1:2999");
+    // The caller's AWS_REGION and keys stayed out: every region's hosts, and
+    // instance metadata for credentials, as on a host with neither.
+    assert.ok(net.includes("secretsmanager.us-east-1.amazonaws.com:443"));
+    assert.ok(net.includes("secretsmanager.eu-west-1.amazonaws.com:443"));
+    assert.ok(net.includes("169.254.169.254:80"));
+    assert.deepEqual(baked.slice(-3), [
+      "--output",
+      `${staged}/bin/aws_secretsmanager_agent`,
+      MAIN_TS,
+    ]);
+  });
+});
+
+Deno.test("install without --binary stops with one line when deno is not on PATH, changing nothing; with --binary it needs no deno", async () => {
+  await withStage(async ({ root, binary }) => {
+    // A PATH with bash on it and nothing else.
+    const onlyBash = `${outside(root)}/only-bash`;
+    await Deno.mkdir(onlyBash);
+    await Deno.symlink(await bashPath(), `${onlyBash}/bash`);
+    const { code, stderr } = await runScript(INSTALL, ["--root", root], {
+      env: { PATH: onlyBash },
+    });
+    assert.equal(code, 1);
+    assert.match(
+      stderr,
+      /^install: error: deno is not on PATH: .*--binary PATH\n$/,
+    );
+    assert.deepEqual([...Deno.readDirSync(root)], []);
+
+    const prebuilt = await runScript(
+      INSTALL,
+      ["--root", root, "--binary", binary],
+      { env: { PATH: onlyBash } },
+    );
+    assert.equal(prebuilt.code, 0, prebuilt.stderr);
+    assert.equal(
+      await Deno.readTextFile(
+        `${root}${AGENT_DIR}/bin/aws_secretsmanager_agent`,
+      ),
+      await Deno.readTextFile(binary),
     );
   });
 });

@@ -29,14 +29,15 @@ const SECRET_NAME = "lambda/db";
 const SECRET_VALUE = "lambda-secret-value-2f7d81";
 
 /**
- * The real agent, as `deno task start` runs it (the start task's words, its
- * permission set and --no-prompt), split on blanks by the script, which runs
- * it in SECRETS_MANAGER_AGENT_WORKDIR: a project copy, so the set's relative
- * paths resolve there.
+ * The real agent, as `deno task start` runs it: the start task's words (the
+ * start script, which computes the grants for the config it is given and the
+ * environment, then runs the agent under them), split on blanks by the
+ * extension, which runs them in SECRETS_MANAGER_AGENT_WORKDIR, a project copy.
  */
-const AGENT_COMMAND = (await startTaskCommand())
-  .map((word) => word === "deno" ? Deno.execPath() : word)
-  .join(" ");
+const AGENT_COMMAND = (await startTaskCommand()).join(" ");
+
+/** The start script runs `deno` from PATH: this Deno's folder comes first. */
+const DENO_FOLDER = Deno.execPath().slice(0, Deno.execPath().lastIndexOf("/"));
 
 /**
  * A project copy for the real agent with the Lambda layer's config plus
@@ -120,7 +121,7 @@ interface RunOptions {
 
 function startExtension(options: RunOptions): Deno.ChildProcess {
   const env: Record<string, string> = {
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    PATH: `${DENO_FOLDER}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
     HOME: Deno.env.get("HOME") ?? "/root",
     AWS_SESSION_TOKEN: SESSION_TOKEN,
     SECRETS_MANAGER_AGENT_CMD: options.agentCommand ?? AGENT_COMMAND,

@@ -406,7 +406,7 @@ Deno.test("a sandbox without write access to the folder gives a LoggerError nami
     assert.match(text, /^LoggerError: Cannot open the log file in \.\/logs: /);
     assert.ok(
       text.includes(
-        'grant write access to ./logs (the "write" entry of the "agent" permission set in deno.json)',
+        "grant write access to ./logs (--allow-write=./logs; the grants are computed from the configuration and environment when the agent starts: start it with deno task start, and see them with deno task permissions)",
       ),
       text,
     );
@@ -420,7 +420,7 @@ Deno.test("a sandbox without read access to the folder gives a LoggerError namin
     assert.match(text, /^LoggerError: Cannot open the log file in \.\/logs: /);
     assert.ok(
       text.includes(
-        'grant read access to ./logs (the "read" entry of the "agent" permission set in deno.json)',
+        "grant read access to ./logs (--allow-read=./logs; the grants are computed from the configuration and environment when the agent starts: start it with deno task start, and see them with deno task permissions)",
       ),
       text,
     );

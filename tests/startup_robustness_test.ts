@@ -4,12 +4,12 @@
  *
  * Already covered in tests/agent_startup_test.ts, so not repeated here: the
  * SSRF token file missing, empty, blank (whitespace only), a directory, a path
- * outside the permission set that does not exist, mode 000 (skipped as root);
- * the token variable unset, empty or blank; a config path outside the
- * permission set; bad config values and invalid TOML; a port in use.
+ * anywhere that does not exist, mode 000 (skipped as root); the token
+ * variable unset, empty or blank; a config path the sandbox does not grant;
+ * bad config values and invalid TOML; a port in use.
  *
  * "Cannot read" here is the sandbox's: running as root reads a mode-000 file,
- * so unreadable means outside the "agent" permission set's read grants.
+ * so unreadable means a grant the agent was started without.
  */
 
 import assert from "node:assert/strict";
@@ -18,6 +18,7 @@ import {
   type AgentExit,
   freePort,
   runAgentToExit,
+  runMainWithFlags,
 } from "./support/agent_process.ts";
 import {
   type FolderLaunch,
@@ -84,11 +85,14 @@ function controlGarbage(): Uint8Array {
   return bytes.map((byte) => byte & 0x1f);
 }
 
-Deno.test("SSRF token: an existing file outside the permission set is refused, and its content never printed", async () => {
+Deno.test("SSRF token: an existing file the sandbox does not grant is refused, and its content never printed", async () => {
   const path = await Deno.makeTempFile({ prefix: "awssmatoken-" });
   try {
     await Deno.writeTextFile(path, "outside-sandbox-token-value\n");
-    const exit = await runAgentToExit({ env: { AWS_TOKEN: `file://${path}` } });
+    // Grants other than the computed ones, which would name this file.
+    const exit = await runMainWithFlags(["--allow-env"], {
+      env: { AWS_TOKEN: `file://${path}` },
+    });
     assertOneLine(
       exit,
       new RegExp(`^Permission denied by the sandbox: .*${path}.*\\bread\\b`),

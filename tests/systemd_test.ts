@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { installPath, runScript, systemdPath } from "./support/run_script.ts";
 import { parseUnitFile, unitValues } from "./support/unit_file.ts";
-import { AGENT_SOCKET_FILES } from "./support/sandbox_probe.ts";
+import { computeGrants, readDeployment } from "../src/sandbox/mod.ts";
 
 const AGENT_UNIT = parseUnitFile(
   await Deno.readTextFile(systemdPath("awssmaagent.service")),
@@ -86,12 +86,39 @@ Deno.test("agent unit runs the installed binary with its config as awssmauser, r
   ]);
 });
 
-Deno.test("agent unit makes the Unix socket's folder the sandbox grants", () => {
-  const [socket] = AGENT_SOCKET_FILES;
-  const folder = socket.slice(0, socket.lastIndexOf("/"));
-  assert.equal(folder, "/run/awssmaagent");
-  assert.deepEqual(service(AGENT_UNIT, "RuntimeDirectory"), ["awssmaagent"]);
+Deno.test("agent unit makes the folder of the Unix socket install/config.toml suggests, and the grants computed for that config name the socket", async () => {
+  const suggested = /^# unix_socket_path = "([^"]+)"/m.exec(
+    await Deno.readTextFile(installPath("config.toml")),
+  )?.[1];
+  assert.equal(suggested, "/run/awssmaagent/agent.sock");
+  const folder = suggested.slice(0, suggested.lastIndexOf("/"));
+  assert.deepEqual(service(AGENT_UNIT, "RuntimeDirectory"), [
+    folder.slice("/run/".length),
+  ]);
   assert.deepEqual(service(AGENT_UNIT, "RuntimeDirectoryMode"), ["0750"]);
+
+  const dir = await Deno.makeTempDir();
+  try {
+    const config = `${dir}/config.toml`;
+    await Deno.writeTextFile(config, `unix_socket_path = "${suggested}"\n`);
+    const grants = computeGrants(
+      await readDeployment(config, {
+        env: { HOME: AGENT_DIR, AWS_TOKEN: `file://${TOKEN_FILE}` },
+        workingDirectory: AGENT_DIR,
+      }),
+    );
+    const net = grants.net.map((grant) => grant.value);
+    assert.ok(net.includes(`unix:${suggested}`), net.join(","));
+    assert.ok(
+      grants.read.every((grant) =>
+        !grant.value.startsWith(`${folder}/`) ||
+        grant.value.startsWith(suggested)
+      ),
+      "the grants reach other files in the socket's folder",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("token unit seeds at start and clears at stop, at the path the agent unit reads", async () => {

@@ -205,7 +205,7 @@ Deno.test("a token file the sandbox refuses names the read permission to grant",
         );
       },
     }),
-    'Permission denied by the sandbox: grant read access to /srv/token (add it to "read" in the "agent" permission set in deno.json) to read the SSRF token file named by AWS_TOKEN',
+    "Permission denied by the sandbox: grant read access to /srv/token (--allow-read=/srv/token; the grants are computed from the configuration and environment when the agent starts: start it with deno task start, and see them with deno task permissions) to read the SSRF token file named by AWS_TOKEN",
   );
 });
 
@@ -216,7 +216,7 @@ Deno.test("a variable the sandbox refuses names the env permission to grant", ()
         throw new Deno.errors.NotCapable(`Requires env access to "${name}"`);
       },
     }),
-    'Permission denied by the sandbox: grant env access to MY_TOKEN (add it to "env" in the "agent" permission set in deno.json) to read the SSRF token',
+    "Permission denied by the sandbox: grant env access to MY_TOKEN (--allow-env=MY_TOKEN; the grants are computed from the configuration and environment when the agent starts: start it with deno task start, and see them with deno task permissions) to read the SSRF token",
   );
 });
 

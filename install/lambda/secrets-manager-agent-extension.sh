@@ -6,7 +6,11 @@
 #   bin/secrets-manager-agent                       the compiled agent (0755)
 #   aws/secretsmanageragent/config.toml             the agent's configuration
 # Lambda unpacks layers into /opt, so the config lands at
-# /opt/aws/secretsmanageragent/config.toml, a path the compiled agent may read.
+# /opt/aws/secretsmanageragent/config.toml. The compiled agent carries the
+# grants of one deployment, so build it for this one: with `deno task compile
+# --config /opt/aws/secretsmanageragent/config.toml --working-dir /tmp` where
+# that file is the layer's config (a build container of the same layout), and
+# the function's variables that change the grants (AWS_REGION, say) set.
 #
 # Publish and attach it:
 #   ./package --binary ./aws_secretsmanager_agent --output secrets-manager-agent-extension.zip

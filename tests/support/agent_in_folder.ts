@@ -1,8 +1,8 @@
 /**
  * Runs the real agent to its exit in a project copy whose folder the test
  * knows before the launch, so the environment can name files inside it (a
- * `file://` SSRF token under `./logs`, which the "agent" permission set
- * grants). `agent_process.ts` picks its folder itself; this is the same
+ * `file://` SSRF token in the folder, say). `agent_process.ts` picks its
+ * folder itself; this is the same
  * launch (the `start` task's command line, a clean environment with the test
  * credentials) for the cases that need the folder's path.
  *
@@ -10,15 +10,14 @@
  */
 
 import {
-  AGENT_TOKEN,
+  agentEnvironment,
   type AgentExit,
   freePort,
   startTaskCommand,
 } from "./agent_process.ts";
-import { TEST_CREDENTIALS } from "./secrets_manager_server.ts";
 
 const ROOT = new URL("../../", import.meta.url);
-const PROJECT_FILES = ["deno.json", "deno.lock", "main.ts", "src"];
+const PROJECT_FILES = ["deno.json", "deno.lock", "main.ts", "src", "scripts"];
 const EXIT_TIMEOUT_MS = 30_000;
 
 /** What to launch in the prepared folder. */
@@ -60,7 +59,7 @@ export async function runAgentToExitInFolder(
     );
     return await run(
       dir,
-      await environment(dir, launch.env ?? {}),
+      await agentEnvironment(dir, launch.env),
       launch.args ?? ["--config", "config.toml"],
     );
   } finally {
@@ -74,18 +73,15 @@ async function run(
   args: readonly string[],
 ): Promise<AgentExit> {
   const [program, ...taskArgs] = await startTaskCommand();
-  const child = new Deno.Command(
-    program === "deno" ? Deno.execPath() : program,
-    {
-      args: [...taskArgs, ...args],
-      cwd: dir,
-      clearEnv: true,
-      env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    },
-  ).spawn();
+  const child = new Deno.Command(program, {
+    args: [...taskArgs, ...args],
+    cwd: dir,
+    clearEnv: true,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
   const timer = setTimeout(() => child.kill("SIGKILL"), EXIT_TIMEOUT_MS);
   const { code, stdout, stderr } = await child.output();
   clearTimeout(timer);
@@ -107,39 +103,4 @@ async function copyTree(from: URL, to: string): Promise<void> {
       `${to}/${entry.name}`,
     );
   }
-}
-
-/** The same environment `agent_process.ts` gives, nothing reachable upstream. */
-async function environment(
-  dir: string,
-  extra: Readonly<Record<string, string | undefined>>,
-): Promise<Record<string, string>> {
-  const env: Record<string, string | undefined> = {
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    DENO_DIR: await denoDir(),
-    NO_COLOR: "1",
-    HOME: dir,
-    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-    AWS_REGION: "us-east-1",
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_TOKEN: AGENT_TOKEN,
-    ...extra,
-  };
-  return Object.fromEntries(
-    Object.entries(env).filter((entry): entry is [string, string] =>
-      entry[1] !== undefined
-    ),
-  );
-}
-
-/** Where this Deno keeps its npm cache, so the child finds it offline. */
-async function denoDir(): Promise<string> {
-  const fromEnv = Deno.env.get("DENO_DIR");
-  if (fromEnv) return fromEnv;
-  const { stdout } = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json"],
-    stderr: "null",
-  }).output();
-  return JSON.parse(new TextDecoder().decode(stdout)).denoDir as string;
 }

@@ -1,8 +1,9 @@
 /**
  * Runs the real agent as a child process, the way `deno task start` runs it:
- * the `start` task's command line from deno.json, its permission set and
- * `--no-prompt`, in a copy of the project (the set's relative paths resolve
- * against deno.json's folder), pointed at a local Secrets Manager server.
+ * the `start` task's command line from deno.json (the start script, which
+ * computes the grants for the test's config and environment, then becomes
+ * the agent under them), in a copy of the project, pointed at a local
+ * Secrets Manager server.
  *
  * With `AGENT_BINARY` set (a `deno compile` output), that binary runs instead,
  * with the same arguments and environment.
@@ -19,7 +20,7 @@ export const AGENT_TOKEN = "process-test-token-4f1c9a2e7b";
 export const TOKEN_HEADER = "X-Aws-Parameters-Secrets-Token";
 
 const ROOT = new URL("../../", import.meta.url);
-const PROJECT_FILES = ["deno.json", "deno.lock", "main.ts", "src"];
+const PROJECT_FILES = ["deno.json", "deno.lock", "main.ts", "src", "scripts"];
 const START_TIMEOUT_MS = 30_000;
 const HTTP_PORT_LINE = /^\s*http_port\s*=\s*"?(\d+)"?/m;
 
@@ -29,17 +30,10 @@ function portFor(launch: AgentLaunch): number {
   return fromConfig ? Number(fromConfig) : launch.port ?? freePort();
 }
 
-/**
- * Deno's own notice for a permission set in deno.json, printed by the
- * runtime before the agent runs; it is not the agent's line.
- */
-const DENO_PERMISSION_SET_NOTICE =
-  "Warning Permissions in the config file is an experimental feature and may change in the future.";
-
-/** The agent's own stderr lines: Deno's notice and blank lines left out. */
+/** The agent's own stderr lines, blank lines left out. */
 export function agentLines(stderr: string): string[] {
   return stderr.split("\n").map((line) => line.trimEnd()).filter((line) =>
-    line !== "" && line !== DENO_PERMISSION_SET_NOTICE
+    line !== ""
   );
 }
 
@@ -208,29 +202,29 @@ export function cacheDir(): Promise<string> {
   return denoDir;
 }
 
-async function environment(
-  launch: AgentLaunch,
+/**
+ * The agent's environment: test credentials, the region, the token, this
+ * Deno first on PATH (the start script runs `deno`), HOME the agent's
+ * folder; `extra` adds to it or (undefined) removes from it.
+ */
+export async function agentEnvironment(
   dir: string,
+  extra: Readonly<Record<string, string | undefined>> = {},
 ): Promise<Record<string, string>> {
+  const deno = Deno.execPath();
   const env: Record<string, string | undefined> = {
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    PATH: `${deno.slice(0, deno.lastIndexOf("/"))}:${
+      Deno.env.get("PATH") ?? "/usr/bin:/bin"
+    }`,
     DENO_DIR: await cacheDir(),
     NO_COLOR: "1",
-    // ~/.aws is then ./.aws, which the permission set grants.
     HOME: dir,
     AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
     AWS_REGION: "us-east-1",
     AWS_EC2_METADATA_DISABLED: "true",
     AWS_TOKEN: AGENT_TOKEN,
-    ...(launch.endpoint
-      ? {
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: launch.endpoint,
-        AWS_ENDPOINT_URL_SSM: launch.endpoint,
-        AWS_ENDPOINT_URL_STS: launch.endpoint,
-      }
-      : {}),
-    ...launch.env,
+    ...extra,
   };
   return Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] =>
@@ -250,7 +244,16 @@ async function spawn(
     args: [...taskArgs, ...args],
     cwd: dir,
     clearEnv: true,
-    env: await environment(launch, dir),
+    env: await agentEnvironment(dir, {
+      ...(launch.endpoint
+        ? {
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: launch.endpoint,
+          AWS_ENDPOINT_URL_SSM: launch.endpoint,
+          AWS_ENDPOINT_URL_STS: launch.endpoint,
+        }
+        : {}),
+      ...launch.env,
+    }),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -283,6 +286,44 @@ class TextSink {
       await Promise.race([this.#changed.promise, this.done]);
     }
     return true;
+  }
+}
+
+/**
+ * Runs main.ts in a project copy under `flags` instead of the computed
+ * grants, as an agent started by hand with other flags would run, until it
+ * exits; for the refusals a sandbox that lacks a grant gives.
+ */
+export async function runMainWithFlags(
+  flags: readonly string[],
+  options: {
+    args?: readonly string[];
+    env?: Readonly<Record<string, string | undefined>>;
+  } = {},
+): Promise<AgentExit> {
+  const dir = await copyProject();
+  try {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        ...flags,
+        "main.ts",
+        ...(options.args ?? []),
+      ],
+      cwd: dir,
+      clearEnv: true,
+      env: await agentEnvironment(dir, options.env),
+      stdin: "null",
+    }).output();
+    const decoder = new TextDecoder();
+    return {
+      code,
+      stdout: decoder.decode(stdout),
+      stderr: decoder.decode(stderr),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 }
 

@@ -3,14 +3,13 @@
  * not be able to do (and, as controls, what the agent needs), then prints a
  * JSON report: probe name -> "granted" | "denied" | "error: <what happened>".
  *
- * Run it exactly as the agent runs, from a copy of the project holding
- * deno.json and this file (the set's relative paths resolve against
- * deno.json's folder):
- *
- *   deno run -P=agent --no-prompt tests/support/sandbox_probe.ts --outside-file=/tmp/x
- *
- * Expects, prepared by the caller: `$HOME/notes.txt`, `$HOME/.ssh/id_rsa` and
- * `$HOME/.aws/credentials`, `./config.toml`, and a `SECRET_THING` variable.
+ * It stands in for main.ts in a copy of the project, so that the start
+ * script runs it exactly as it runs the agent: asked `--print-permissions`,
+ * it answers with the agent's own sandbox module; run under the printed
+ * grants, it probes. It reads its targets from the deployment: the ports in
+ * `./config.toml` (`http_port`, and `# probe-port = N`, another local port
+ * with a listener on it), files under `$HOME` (`notes.txt`, `.ssh/id_rsa`,
+ * `.aws/credentials`, `.aws/other`), and writes `$HOME/outside.txt` if it can.
  * Network probes only ask `Deno.permissions.query`, except those aimed at
  * loopback addresses: nothing here sends traffic anywhere else.
  *
@@ -23,47 +22,31 @@ export type ProbeResult = "granted" | "denied" | `error: ${string}`;
 /** Probe name -> result, in the order the probes ran. */
 export type SandboxReport = Record<string, ProbeResult>;
 
-/** Options of {@link runSandboxProbes}. */
-export interface SandboxProbeOptions {
-  /** A path outside every grant that the write probe tries to create. */
-  readonly outsideFile: string;
-  /** The home folder the read probes look in; default `$HOME`. */
-  readonly home?: string;
-}
-
-/**
- * The hosts Deno lets any program import code from unless an `import`
- * allow-list replaces them (Deno 2.x defaults): each is a way out.
- */
-export const DEFAULT_IMPORT_HOSTS: readonly string[] = [
-  "jsr.io:443",
-  "deno.land:443",
-  "esm.sh:443",
-  "raw.esm.sh:443",
-  "cdn.jsdelivr.net:443",
-  "raw.githubusercontent.com:443",
-  "gist.githubusercontent.com:443",
-];
-
 /** Hosts the agent must not reach (asked, never contacted). */
 export const FORBIDDEN_NET_HOSTS: readonly string[] = [
   "example.com:443",
   "10.0.0.1:80",
+  "attacker.s3.amazonaws.com:443",
+  "s3.amazonaws.com:443",
+  "secretsmanager.eu-west-1.amazonaws.com:443",
+  "sts.us-east-1.amazonaws.com:80",
+  "169.254.169.254:80",
   "169.254.169.254:22",
   "amazonaws.com.attacker.example:443",
 ];
 
-/** Hosts the agent needs: Secrets Manager, STS, instance metadata. */
-/** The Unix socket the agent may serve on, and its staging name. */
-export const AGENT_SOCKET_FILES: readonly string[] = [
-  "/run/awssmaagent/agent.sock",
-  "/run/awssmaagent/agent.sock.new",
-];
-
+/** Hosts the probed deployment needs: Secrets Manager and STS of its region. */
 export const NEEDED_NET_HOSTS: readonly string[] = [
   "secretsmanager.us-east-1.amazonaws.com:443",
-  "sts.amazonaws.com:443",
-  "169.254.169.254:80",
+  "sts.us-east-1.amazonaws.com:443",
+];
+
+/** Remote code the agent must not load: Deno's default import hosts, and a local port. */
+export const REMOTE_MODULES: readonly string[] = [
+  "https://jsr.io/@std/path/1.0.0/mod.ts",
+  "https://deno.land/std/path/mod.ts",
+  "https://esm.sh/lodash",
+  "http://127.0.0.1:9/x.ts",
 ];
 
 /** Runs one real attempt: success is "granted", `NotCapable` is "denied". */
@@ -76,6 +59,10 @@ async function attempt(action: () => unknown): Promise<ProbeResult> {
     const { name, message } = error instanceof Error
       ? error
       : { name: "thrown", message: String(error) };
+    // Deno refuses remote code with a TypeError, before any connection.
+    if (/--no-remote is specified|Requires import access/.test(message)) {
+      return "denied";
+    }
     return `error: ${name}: ${message.split("\n")[0]}`;
   }
 }
@@ -96,29 +83,27 @@ async function query(
 }
 
 /** Runs every probe and returns the report. */
-export async function runSandboxProbes(
-  options: SandboxProbeOptions,
-): Promise<SandboxReport> {
+export async function runSandboxProbes(): Promise<SandboxReport> {
   const report: SandboxReport = {};
-  const home = options.home ?? Deno.env.get("HOME") ?? "";
+  const home = Deno.env.get("HOME") ?? "";
+  const config = await Deno.readTextFile("./config.toml");
+  const agentPort = Number(/^http_port = (\d+)/m.exec(config)?.[1]);
+  const otherPort = Number(/^# probe-port = (\d+)/m.exec(config)?.[1]);
 
-  // Files outside the grants, then the grants the agent needs.
   report["read /etc/passwd"] = await attempt(() =>
     Deno.readTextFile("/etc/passwd")
   );
-  report["read $HOME/notes.txt"] = await attempt(() =>
-    Deno.readTextFile(`${home}/notes.txt`)
-  );
-  report["read $HOME/.ssh/id_rsa"] = await attempt(() =>
-    Deno.readTextFile(`${home}/.ssh/id_rsa`)
-  );
+  for (const file of ["notes.txt", ".ssh/id_rsa", ".aws/other"]) {
+    report[`read $HOME/${file}`] = await attempt(() =>
+      Deno.readTextFile(`${home}/${file}`)
+    );
+  }
   report["read ./deno.json"] = await attempt(() =>
     Deno.readTextFile("./deno.json")
   );
-  report["query read /root/.ssh"] = await query({
-    name: "read",
-    path: "/root/.ssh",
-  });
+  report["read ./src/agent.ts"] = await attempt(() =>
+    Deno.readTextFile("./src/agent.ts")
+  );
   report["query read /"] = await query({ name: "read", path: "/" });
   report["read ./config.toml"] = await attempt(() =>
     Deno.readTextFile("./config.toml")
@@ -130,8 +115,8 @@ export async function runSandboxProbes(
   report["write ./config.toml"] = await attempt(() =>
     Deno.writeTextFile("./config.toml", "http_port = 1\n", { append: true })
   );
-  report["write outside file"] = await attempt(() =>
-    Deno.writeTextFile(options.outsideFile, "escaped")
+  report["write $HOME/outside.txt"] = await attempt(() =>
+    Deno.writeTextFile(`${home}/outside.txt`, "escaped")
   );
   report["write ./logs/probe.txt"] = await attempt(async () => {
     await Deno.mkdir("./logs", { recursive: true });
@@ -149,36 +134,36 @@ export async function runSandboxProbes(
     report[`query net ${host}`] = await query({ name: "net", host });
   }
   report["listen 0.0.0.0"] = await attempt(() =>
-    Deno.listen({ hostname: "0.0.0.0", port: 0 }).close()
+    Deno.listen({ hostname: "0.0.0.0", port: agentPort }).close()
   );
-  // 127.0.0.2 is loopback: were it allowed, the traffic would stay local.
-  report["connect 127.0.0.2:9"] = await attempt(async () => {
-    const connection = await Deno.connect({ hostname: "127.0.0.2", port: 9 });
-    connection.close();
-  });
-  report["listen 127.0.0.1"] = await attempt(() =>
+  report["listen 127.0.0.1 on another port"] = await attempt(() =>
     Deno.listen({ hostname: "127.0.0.1", port: 0 }).close()
   );
   report["listen [::1]"] = await attempt(() =>
-    Deno.listen({ hostname: "::1", port: 0 }).close()
+    Deno.listen({ hostname: "::1", port: agentPort }).close()
   );
-  report["listen unix outside"] = await attempt(() =>
-    Deno.listen({ transport: "unix", path: `${options.outsideFile}.sock` })
-      .close()
+  report["listen 127.0.0.1 on the agent's port"] = await attempt(() =>
+    Deno.listen({ hostname: "127.0.0.1", port: agentPort }).close()
   );
-  for (const path of AGENT_SOCKET_FILES) {
-    report[`query net unix:${path}`] = await query({
-      name: "net",
-      host: `unix:${path}`,
+  report["connect to another local port"] = await attempt(async () => {
+    const connection = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: otherPort,
     });
-    report[`query write ${path}`] = await query({ name: "write", path });
-  }
-  for (const host of DEFAULT_IMPORT_HOSTS) {
-    report[`query import ${host}`] = await query({ name: "import", host });
+    connection.close();
+  });
+  report["listen unix socket"] = await attempt(() =>
+    Deno.listen({ transport: "unix", path: `${home}/agent.sock` }).close()
+  );
+  for (const specifier of REMOTE_MODULES) {
+    report[`import ${specifier}`] = await attempt(() => import(specifier));
   }
 
   report["spawn true"] = await attempt(() =>
     new Deno.Command("true", { stdout: "null", stderr: "null" }).output()
+  );
+  report["spawn /bin/sh"] = await attempt(() =>
+    new Deno.Command("/bin/sh", { args: ["-c", "true"] }).output()
   );
   report["query run"] = await query({ name: "run" });
   report["request run"] = await attempt(async () => {
@@ -194,21 +179,25 @@ export async function runSandboxProbes(
   );
   report["env all"] = await attempt(() => Deno.env.toObject());
   report["env AWS_REGION"] = await attempt(() => Deno.env.get("AWS_REGION"));
+  report["env MY_TOKEN"] = await attempt(() => Deno.env.get("MY_TOKEN"));
 
   report["sys hostname"] = await attempt(() => Deno.hostname());
-  report["sys osRelease"] = await attempt(() => Deno.osRelease());
   report["sys umask"] = await attempt(() => Deno.umask());
+  report["sys osRelease"] = await attempt(() => Deno.osRelease());
   return report;
 }
 
 if (import.meta.main) {
-  const flag = Deno.args.find((arg) => arg.startsWith("--outside-file="));
-  if (flag === undefined) {
-    console.error("usage: sandbox_probe.ts --outside-file=PATH");
-    Deno.exit(2);
+  if (Deno.args.includes("--print-permissions")) {
+    // In place of main.ts at the project's root: the agent's sandbox module.
+    const { permissionsText } = await import(
+      new URL("src/sandbox/mod.ts", `file://${Deno.cwd()}/`).href
+    );
+    const config = Deno.args[Deno.args.indexOf("--config") + 1];
+    await Deno.stdout.write(
+      new TextEncoder().encode(await permissionsText(config)),
+    );
+  } else {
+    console.log(JSON.stringify(await runSandboxProbes(), null, 2));
   }
-  const report = await runSandboxProbes({
-    outsideFile: flag.slice("--outside-file=".length),
-  });
-  console.log(JSON.stringify(report, null, 2));
 }
