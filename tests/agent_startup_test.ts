@@ -7,11 +7,9 @@
 
 import assert from "node:assert/strict";
 import {
-  agentEnvironment,
   type AgentExit,
   type AgentLaunch,
   agentLines,
-  copyProject,
   freePort,
   runAgentToExit,
   runMainWithFlags,
