@@ -13,6 +13,7 @@ import type { SecretCacheOptions } from "./cache_options.ts";
 import { type Config, loadConfig } from "./config.ts";
 import {
   awsFilePaths,
+  credentialFileRefused,
   ownCredentialProcess,
   readProfile,
 } from "./aws_profile.ts";
@@ -68,6 +69,8 @@ export async function runAgent(
     maxAssumedRoles: config.maxAssumedRoles,
     onCall: metrics?.recordUpstream,
     credentials: await credentialsProvider(config, log),
+    explainMissingCredentials: () =>
+      credentialFileRefused(awsEnv(), awsFilePaths(awsEnv(), Deno.cwd())),
   });
   await checkAws(client, config, log);
 
@@ -190,14 +193,7 @@ async function credentialsProvider(
   config: Config,
   log: Logger,
 ): Promise<(() => Promise<Credentials>) | undefined> {
-  const env = {
-    AWS_PROFILE: Deno.env.get("AWS_PROFILE"),
-    AWS_ACCESS_KEY_ID: Deno.env.get("AWS_ACCESS_KEY_ID"),
-    AWS_SECRET_ACCESS_KEY: Deno.env.get("AWS_SECRET_ACCESS_KEY"),
-    AWS_CONFIG_FILE: Deno.env.get("AWS_CONFIG_FILE"),
-    AWS_SHARED_CREDENTIALS_FILE: Deno.env.get("AWS_SHARED_CREDENTIALS_FILE"),
-    HOME: Deno.env.get("HOME"),
-  };
+  const env = awsEnv();
   if (config.credentialsFilePath !== undefined) {
     return createCredentialsFileProvider(config.credentialsFilePath, {
       profile: env.AWS_PROFILE,
@@ -209,6 +205,22 @@ async function credentialsProvider(
   return command === undefined
     ? undefined
     : createCredentialProcessProvider(command, { profile: profile.name });
+}
+
+/** The variables that locate the AWS profile and its files. */
+function awsEnv(): Record<string, string | undefined> {
+  return Object.fromEntries(
+    [
+      "AWS_PROFILE",
+      "AWS_ACCESS_KEY_ID",
+      "AWS_SECRET_ACCESS_KEY",
+      "AWS_CONFIG_FILE",
+      "AWS_SHARED_CREDENTIALS_FILE",
+      "AWS_WEB_IDENTITY_TOKEN_FILE",
+      "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+      "HOME",
+    ].map((name) => [name, Deno.env.get(name)]),
+  );
 }
 
 /** The cache settings from the config; background failures are logged by `describe`'s name. */

@@ -10,6 +10,7 @@
 import { loadSharedConfigFiles } from "@smithy/core/config";
 import type { ProfileFacts } from "./sandbox/deployment.ts";
 import { splitCommandLine } from "./credential_process.ts";
+import { grantHint } from "./startup_error.ts";
 
 /** The shared files the SDK reads, absolute; undefined when `HOME` is unknown. */
 export interface AwsFilePaths {
@@ -128,4 +129,32 @@ export function ownCredentialProcess(
   }
   if (profile.hasStaticKeys || profile.assumesRole) return undefined;
   return profile.credentialProcess;
+}
+
+/**
+ * The first file the SDK's credential chain would read that the sandbox does
+ * not grant, as the line to show; undefined when every one is granted. The
+ * SDK swallows such a refusal and reports no credentials at all.
+ */
+export function credentialFileRefused(
+  env: Variables,
+  files: AwsFilePaths,
+): string | undefined {
+  const paths = [
+    files.credentialsFile,
+    files.configFile,
+    env.AWS_WEB_IDENTITY_TOKEN_FILE,
+    env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE,
+  ];
+  for (const path of paths) {
+    if (!path) continue;
+    if (
+      Deno.permissions.querySync({ name: "read", path }).state !== "granted"
+    ) {
+      return `Permission denied by the sandbox: the AWS credential chain cannot read ${path} (${
+        grantHint(`--allow-read=${path}`)
+      })`;
+    }
+  }
+  return undefined;
 }

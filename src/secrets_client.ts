@@ -53,6 +53,12 @@ export interface SecretsClientOptions {
   readonly maxAssumedRoles?: number;
   /** Told about every call to AWS once it settles. */
   readonly onCall?: (call: UpstreamCall) => void;
+  /**
+   * Says why the SDK found no credentials when the sandbox is the cause (a
+   * file the chain reads that is not granted): the SDK's own message would
+   * only say "Could not load credentials from any providers".
+   */
+  readonly explainMissingCredentials?: () => string | undefined;
 }
 
 /** One call to AWS, as the metrics count it. */
@@ -135,7 +141,7 @@ export function createSecretsClient(
   };
   const secrets = new SecretsManagerClient(common);
   const sts = new STSClient(common);
-  const call = reporting(options.onCall);
+  const call = reporting(options.onCall, options.explainMissingCredentials);
   const assume = async (roleArn: string): Promise<Credentials> => {
     const out = await call("AssumeRole", () =>
       sts.send(
@@ -257,7 +263,10 @@ export function createSecretsClient(
 }
 
 /** Runs a call to AWS: failures become `UpstreamError`, and each settled call is reported. */
-function reporting(onCall: ((call: UpstreamCall) => void) | undefined) {
+function reporting(
+  onCall: ((call: UpstreamCall) => void) | undefined,
+  explainMissingCredentials: (() => string | undefined) | undefined,
+) {
   return async <T>(operation: string, send: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     let outcome = "success";
@@ -265,9 +274,18 @@ function reporting(onCall: ((call: UpstreamCall) => void) | undefined) {
       return await send();
     } catch (error) {
       // A role's failed AssumeRole reaches the call it was for already sorted.
-      const failure = error instanceof UpstreamError
+      let failure = error instanceof UpstreamError
         ? error.failure
         : classify(error);
+      if (
+        failure.kind === "internal" &&
+        (error as Error)?.name === "CredentialsProviderError"
+      ) {
+        const refusal = explainMissingCredentials?.();
+        if (refusal !== undefined) {
+          failure = { kind: "internal", detail: refusal };
+        }
+      }
       outcome = failure.kind === "service" ? failure.code : failure.kind;
       throw error instanceof UpstreamError
         ? error

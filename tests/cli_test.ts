@@ -101,3 +101,53 @@ Deno.test("usage names the program", () => {
     "Usage: aws_secretsmanager_agent [--config <file>]",
   );
 });
+
+Deno.test("--print-permissions asks for the grants of the agent's run, with the last --config given", () => {
+  assert.deepEqual(parseCli(["--print-permissions"]), {
+    kind: "permissions",
+    configPath: undefined,
+    agentRuns: true,
+  });
+  const expected = {
+    kind: "permissions",
+    configPath: "b.toml",
+    agentRuns: true,
+  };
+  assert.deepEqual(
+    parseCli(["-c", "a.toml", "--print-permissions", "--config", "b.toml"]),
+    expected,
+  );
+  assert.deepEqual(
+    parseCli(["--config=b.toml", "--print-permissions"]),
+    expected,
+  );
+  assert.deepEqual(parseCli(["--print-permissions", "-cb.toml"]), expected);
+});
+
+Deno.test("--print-permissions given a value is an unknown option", () => {
+  for (const arg of ["--print-permissions=x", "--print-permissions="]) {
+    assert.deepEqual(parseCli([arg]), {
+      kind: "error",
+      message: `Unknown option ${arg}`,
+    });
+  }
+});
+
+Deno.test("--print-permissions with help, the version or a bad argument prints grants for no agent run", () => {
+  const noRun = {
+    kind: "permissions",
+    configPath: undefined,
+    agentRuns: false,
+  };
+  for (
+    const args of [
+      ["--print-permissions", "--help"],
+      ["--version", "--print-permissions"],
+      ["--print-permissions", "--bogus"],
+      ["-c", "a.toml", "--print-permissions", "extra"],
+      ["--print-permissions", "-c"],
+    ]
+  ) {
+    assert.deepEqual(parseCli(args), noRun, args.join(" "));
+  }
+});

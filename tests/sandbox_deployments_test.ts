@@ -6,7 +6,11 @@
  */
 
 import assert from "node:assert/strict";
-import { freePort, startAgent } from "./support/agent_process.ts";
+import {
+  freePort,
+  runMainWithFlags,
+  startAgent,
+} from "./support/agent_process.ts";
 import {
   type SecretsManagerServer,
   TEST_CREDENTIALS,
@@ -169,4 +173,35 @@ Deno.test("each setup of a user with a home folder of its own serves a secret wi
       });
     }
   });
+});
+
+Deno.test("credentials in a file the sandbox does not grant stop the agent with the file and the flag, never 'Could not load credentials from any providers'", async () => {
+  const home = await Deno.makeTempDir({ prefix: "agent-home-" });
+  try {
+    await writeAll({ ".aws/credentials": `[default]\n${KEYS}` }, {
+      home,
+      other: home,
+    });
+    // Grants other than the computed ones, which would name ~/.aws.
+    const exit = await runMainWithFlags(
+      [
+        "--allow-env",
+        "--allow-sys=osRelease",
+        "--allow-net=127.0.0.1",
+        "--allow-read=./logs",
+        "--allow-write=./logs",
+      ],
+      { env: { ...NO_ENV_CREDENTIALS, AWS_REGION: "us-east-1", HOME: home } },
+    );
+    assert.equal(exit.code, 1, exit.stderr);
+    assert.match(
+      exit.stderr,
+      new RegExp(
+        `Permission denied by the sandbox: the AWS credential chain cannot read ${home}/\\.aws/credentials \\(--allow-read=${home}/\\.aws/credentials; `,
+      ),
+    );
+    assert.doesNotMatch(exit.stderr, /from any providers/);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
 });

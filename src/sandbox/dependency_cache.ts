@@ -23,8 +23,14 @@ export function denoCacheFolder(env: Variables): string | undefined {
 /** The `name@version` of each npm package a lock file pins. */
 export function lockedPackages(lockText: string): string[] {
   const lock = JSON.parse(lockText) as { npm?: Record<string, unknown> };
-  // Keys are "name@version", with "_peer" suffixes for peer-resolved copies.
-  return Object.keys(lock.npm ?? {}).map((key) => key.replace(/_.*$/, ""));
+  // Keys are "name@version", with "_peer" suffixes for peer-resolved copies;
+  // a name may hold "_" (string_decoder), a version never does.
+  return Object.keys(lock.npm ?? {}).map((key) => {
+    const at = key.indexOf("@", 1);
+    return at === -1
+      ? key
+      : `${key.slice(0, at + 1)}${key.slice(at + 1).replace(/_.*$/, "")}`;
+  });
 }
 
 /** Whether each locked package has its folder in the npm cache. */
@@ -41,7 +47,8 @@ export function dependenciesCached(
   } catch {
     return false;
   }
-  return packages.every((spec) => {
+  // No package at all means a lock file unlike this project's: say no.
+  return packages.length > 0 && packages.every((spec) => {
     const at = spec.lastIndexOf("@");
     const folder = `${cache}/npm/${registry}/${spec.slice(0, at)}/${
       spec.slice(at + 1)
