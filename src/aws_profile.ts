@@ -7,7 +7,6 @@
  * @module
  */
 
-import { loadSharedConfigFiles } from "@smithy/core/config";
 import type { ProfileFacts } from "./sandbox/deployment.ts";
 import { splitCommandLine } from "./credential_process.ts";
 import { grantHint } from "./startup_error.ts";
@@ -44,6 +43,35 @@ export function awsFilePaths(
 }
 
 type Section = Record<string, string | undefined>;
+type ParsedFiles = Record<string, Section>;
+
+/**
+ * The parsed shared files, by the SDK's own loader. It takes ~100 ms to
+ * load, so a deployment without either file (most servers) skips it.
+ */
+async function sharedFiles(
+  files: AwsFilePaths,
+): Promise<{ configFile: ParsedFiles; credentialsFile: ParsedFiles }> {
+  const present = [files.configFile, files.credentialsFile].some((path) =>
+    path !== undefined && exists(path)
+  );
+  if (!present) return { configFile: {}, credentialsFile: {} };
+  const { loadSharedConfigFiles } = await import("@smithy/core/config");
+  return await loadSharedConfigFiles({
+    ...(files.configFile ? { configFilepath: files.configFile } : {}),
+    ...(files.credentialsFile ? { filepath: files.credentialsFile } : {}),
+  });
+}
+
+/** Whether something is at `path`; one the sandbox hides counts as there, for the SDK to say so. */
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (error) {
+    return !(error instanceof Deno.errors.NotFound);
+  }
+}
 
 // A role's source profile may itself source another: follow a few, never a loop.
 const MAX_SOURCE_PROFILES = 5;
@@ -58,10 +86,7 @@ export async function readProfile(
   files: AwsFilePaths,
 ): Promise<ProfileFacts> {
   const name = env.AWS_PROFILE || "default";
-  const { configFile, credentialsFile } = await loadSharedConfigFiles({
-    ...(files.configFile ? { configFilepath: files.configFile } : {}),
-    ...(files.credentialsFile ? { filepath: files.credentialsFile } : {}),
-  });
+  const { configFile, credentialsFile } = await sharedFiles(files);
   const sectionOf = (profile: string): Section => ({
     ...configFile[profile],
     ...credentialsFile[profile],

@@ -5,21 +5,6 @@ import {
   ownCredentialProcess,
   readProfile,
 } from "../../src/aws_profile.ts";
-import type { ProfileFacts } from "../../src/sandbox/deployment.ts";
-
-const NO_PROFILE: ProfileFacts = {
-  name: "default",
-  region: undefined,
-  hasStaticKeys: false,
-  assumesRole: false,
-  credentialProcess: undefined,
-  ssoRegion: undefined,
-  webIdentityTokenFile: undefined,
-  credentialSource: undefined,
-  endpointUrls: [],
-  useFipsEndpoint: false,
-  useDualStackEndpoint: false,
-};
 
 /**
  * Writes a config and a credentials file in a fresh folder (the SDK's file
@@ -46,6 +31,9 @@ async function profileOf(
     await Deno.remove(folder, { recursive: true });
   }
 }
+
+import type { ProfileFacts } from "../../src/sandbox/deployment.ts";
+import { NO_PROFILE } from "./_profile.ts";
 
 const CONFIG = `[default]
 region = us-east-1

@@ -15,24 +15,12 @@ import {
 } from "../../src/sandbox/grants.ts";
 import { SDK_ENVIRONMENT } from "../../src/sandbox/sdk_environment.ts";
 
+import { NO_PROFILE } from "./_profile.ts";
+
 const WORKING_DIRECTORY = "/srv/agent";
 const HOME = "/home/u";
 const IMDS = "169.254.169.254:80";
 const ECS = "169.254.170.2:80";
-
-const NO_PROFILE: ProfileFacts = {
-  name: "default",
-  region: undefined,
-  hasStaticKeys: false,
-  assumesRole: false,
-  credentialProcess: undefined,
-  ssoRegion: undefined,
-  webIdentityTokenFile: undefined,
-  credentialSource: undefined,
-  endpointUrls: [],
-  useFipsEndpoint: false,
-  useDualStackEndpoint: false,
-};
 
 interface DeploymentOptions {
   readonly config?: Partial<Config>;

@@ -303,7 +303,7 @@ export async function runMainWithFlags(
 ): Promise<AgentExit> {
   const dir = await copyProject();
   try {
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    const output = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
         "--no-prompt",
@@ -316,15 +316,22 @@ export async function runMainWithFlags(
       env: await agentEnvironment(dir, options.env),
       stdin: "null",
     }).output();
-    const decoder = new TextDecoder();
-    return {
-      code,
-      stdout: decoder.decode(stdout),
-      stderr: decoder.decode(stderr),
-    };
+    return decodedExit(output);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** A finished process's output as text. */
+function decodedExit(
+  output: { code: number; stdout: Uint8Array; stderr: Uint8Array },
+): AgentExit {
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
 }
 
 /** Runs the agent until it exits on its own (start-up failures, --help). */
@@ -335,14 +342,9 @@ export async function runAgentToExit(
   try {
     const child = await spawn(launch, dir);
     const timer = setTimeout(() => child.kill("SIGKILL"), START_TIMEOUT_MS);
-    const { code, stdout, stderr } = await child.output();
+    const output = await child.output();
     clearTimeout(timer);
-    const decoder = new TextDecoder();
-    return {
-      code,
-      stdout: decoder.decode(stdout),
-      stderr: decoder.decode(stderr),
-    };
+    return decodedExit(output);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
