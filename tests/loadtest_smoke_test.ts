@@ -25,7 +25,7 @@ async function loadtestCommand(): Promise<string[]> {
   return String(denoJson.tasks?.loadtest ?? LOADTEST_TASK).split(/\s+/);
 }
 
-Deno.test("loadtest --quick prints every figure and the README table", async () => {
+Deno.test("loadtest --quick prints every figure and the docs/performance.md table", async () => {
   const [, ...args] = await loadtestCommand();
   const child = new Deno.Command(Deno.execPath(), {
     // The Deno client path runs everywhere; wrk may not be installed.

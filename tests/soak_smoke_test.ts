@@ -24,7 +24,7 @@ async function soakCommand(): Promise<string[]> {
   return String(denoJson.tasks?.soak ?? SOAK_TASK).split(/\s+/);
 }
 
-Deno.test("soak --quick exits 0 and prints every figure and the README tables", async () => {
+Deno.test("soak --quick exits 0 and prints every figure and the docs/reliability.md tables", async () => {
   const [, ...args] = await soakCommand();
   const child = new Deno.Command(Deno.execPath(), {
     args: [...args, "--quick"],

@@ -4,7 +4,7 @@
  * token, each in its own process; drives both servers with the same load
  * (`wrk` when installed, else Deno client processes), in alternating order;
  * then runs the cache scenarios, and prints every figure and a Markdown
- * table for the README.
+ * table for docs/performance.md.
  *
  * ```sh
  * deno task loadtest [--duration 5] [--connections 64] [--clients 2] [--rounds 2] [--client auto|wrk|deno] [--quick]

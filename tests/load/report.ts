@@ -1,6 +1,6 @@
 /**
- * The load test's figures as Markdown tables, ready for the README: the two
- * servers side by side, then each target with its measurement.
+ * The load test's figures as Markdown tables, ready for docs/performance.md:
+ * the two servers side by side, then each target with its measurement.
  *
  * @module
  */

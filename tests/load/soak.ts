@@ -9,9 +9,9 @@
  * deno task soak [--duration <seconds>] [--clients <n>] [--quick]
  * ```
  *
- * Prints every figure and Markdown tables for the README. Exits 0 when every
- * must holds (no crash, no mismatch, flat memory, nothing secret in the logs,
- * owner-only log modes...), 1 otherwise, 2 on bad options.
+ * Prints every figure and Markdown tables for docs/reliability.md. Exits 0
+ * when every must holds (no crash, no mismatch, flat memory, nothing secret
+ * in the logs, owner-only log modes...), 1 otherwise, 2 on bad options.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * The soak's figures: one line per figure, the musts that decide the exit
- * code, and Markdown tables ready for the README.
+ * code, and Markdown tables ready for docs/reliability.md.
  *
  * @module
  */
@@ -124,7 +124,7 @@ function allStatuses(tally: Tally): Map<string, number> {
   return all;
 }
 
-/** The figure lines, the musts and the README tables. */
+/** The figure lines, the musts and the tables for docs/reliability.md. */
 export function formatSoakReport(figures: SoakFigures): string {
   const { tally, upstream, logs, memory } = figures;
   const served = tally.served();
