@@ -14,6 +14,14 @@
  *   serve it stale. A transient error that propagates keeps the entry.
  * - `refreshNow` bypasses the cache, so its errors always propagate, even
  *   transient ones with an entry present.
+ * - `refreshNow` is coalesced and limited per key: while its fetch is in
+ *   flight others join it, and for `refreshNowIntervalMs` (1 s) after that
+ *   fetch started, others get the value it stored (outcome "refresh",
+ *   counted as coalesced) without a call. Only a refreshNow fetch opens
+ *   that window (a miss or renewal does not: "I just rotated it, fetch now"
+ *   still works after a plain read), and only a successful one (errors are
+ *   never cached, so a failed refresh may be retried at once, one call at a
+ *   time). With caching off nothing is stored, so nothing is limited.
  * - With caching off (`ttlSeconds` or `cacheSize` 0) every request makes its
  *   own call: nothing is stored and nothing is shared.
  * - Requests that join an in-flight call report that call's outcome.
@@ -45,6 +53,7 @@ import { isTransient, UpstreamError } from "./errors.ts";
 import { LruMap } from "./lru_map.ts";
 import { type Flight, SingleFlight } from "./single_flight.ts";
 import {
+  DEFAULT_REFRESH_NOW_INTERVAL_MS,
   type SecretCacheOptions,
   validateCacheOptions,
 } from "./cache_options.ts";
@@ -104,6 +113,8 @@ interface Entry<R> extends Fetched {
   readonly refreshAtMs: number;
   /** Whether a hit has read it (and scheduled its renewal) in this TTL window. */
   isRead: boolean;
+  /** When the refreshNow fetch of this value started; -Infinity when no refreshNow fetched it. */
+  readonly refreshedAtMs: number;
 }
 
 interface RefreshAhead<R> {
@@ -129,6 +140,7 @@ export class SecretCache<R extends object> {
   readonly #isEnabled: boolean;
   readonly #ignoreTransientErrors: boolean;
   readonly #now: () => number;
+  readonly #refreshNowIntervalMs: number;
   readonly #counters = new CacheCounters();
   /** Keys of lookups seen before: the handler reuses one lookup per URL. */
   readonly #keys = new WeakMap<CacheLookup<R>, string>();
@@ -153,6 +165,8 @@ export class SecretCache<R extends object> {
     this.#isEnabled = options.ttlSeconds > 0 && options.cacheSize > 0;
     this.#ignoreTransientErrors = options.ignoreTransientErrors;
     this.#now = options.now ?? Date.now;
+    this.#refreshNowIntervalMs = options.refreshNowIntervalMs ??
+      DEFAULT_REFRESH_NOW_INTERVAL_MS;
   }
 
   /** Answers a lookup from the cache or the source; rejects with `UpstreamError`. */
@@ -168,14 +182,21 @@ export class SecretCache<R extends object> {
   }
 
   /**
-   * What {@linkcode get} would answer without waiting (a fresh entry, or
-   * one a background renewal is checking), counted as `get` counts it;
+   * What {@linkcode get} would answer without waiting (a fresh entry, one
+   * a background renewal is checking, or for `refreshNow` the value a
+   * refreshNow fetched within the interval), counted as `get` counts it;
    * `undefined` when only `get` can answer (a miss, an expired entry,
-   * `refreshNow`, caching off).
+   * another `refreshNow`, caching off).
    */
   peek(lookup: CacheLookup<R>): CacheResult | undefined {
-    if (!this.#isEnabled || lookup.refreshNow === true) return undefined;
+    if (!this.#isEnabled) return undefined;
     const key = this.#keyOf(lookup);
+    if (lookup.refreshNow === true) {
+      if (this.#inFlight.find(key)?.kind === "fetch") return undefined;
+      const recent = this.#recentRefresh(key);
+      if (recent !== undefined) this.#counters.recordOutcome(recent.outcome);
+      return recent;
+    }
     const entry = this.#entries.peek(key);
     if (entry === undefined) return undefined;
     const result = this.#answerAtOnce(key, entry);
@@ -217,10 +238,13 @@ export class SecretCache<R extends object> {
     const flight = this.#inFlight.find(key);
     if (lookup.refreshNow === true) {
       if (flight?.kind === "fetch") return this.#join(flight);
+      const recent = this.#recentRefresh(key);
+      if (recent !== undefined) return Promise.resolve(recent);
+      const startedMs = this.#now();
       return this.#inFlight.start(
         key,
         "fetch",
-        () => this.#fetchAndStore(key, request, "refresh"),
+        () => this.#fetchAndStore(key, request, "refresh", startedMs),
       );
     }
     const entry = this.#entries.peek(key);
@@ -248,6 +272,23 @@ export class SecretCache<R extends object> {
       this.#keys.set(lookup, key);
     }
     return key;
+  }
+
+  /**
+   * For a refreshNow: the value a refreshNow fetch started less than the
+   * interval ago stored, shared as if joined; else undefined (fetch).
+   */
+  #recentRefresh(key: string): CacheResult | undefined {
+    const entry = this.#entries.peek(key);
+    if (entry === undefined) return undefined;
+    const sinceMs = this.#now() - entry.refreshedAtMs;
+    // A clock stepped backwards must not stretch the window either.
+    if (!(sinceMs >= 0 && sinceMs < this.#refreshNowIntervalMs)) {
+      return undefined;
+    }
+    this.#entries.get(key);
+    this.#counters.recordCoalesced();
+    return { body: entry.body, versionId: entry.versionId, outcome: "refresh" };
   }
 
   /** A fresh hit, or the value a background renewal is checking right now. */
@@ -330,14 +371,16 @@ export class SecretCache<R extends object> {
     }
   }
 
+  /** `refreshedAtMs`: when a refreshNow fetch started, to open its window. */
   async #fetchAndStore(
     key: string,
     request: R,
     outcome: "miss" | "refresh",
+    refreshedAtMs = Number.NEGATIVE_INFINITY,
   ): Promise<CacheResult> {
     try {
       const fetched = await this.#fetch(request);
-      this.#store(key, request, fetched);
+      this.#store(key, request, fetched, refreshedAtMs);
       return { body: fetched.body, versionId: fetched.versionId, outcome };
     } catch (error) {
       throw this.#forgetIfPermanent(key, error as UpstreamError);
@@ -430,7 +473,12 @@ export class SecretCache<R extends object> {
   }
 
   /** Starts a new TTL window for `fetched` under `key`, unless it alone exceeds `maxBytes`. */
-  #store(key: string, request: R, fetched: Fetched): void {
+  #store(
+    key: string,
+    request: R,
+    fetched: Fetched,
+    refreshedAtMs: number,
+  ): void {
     this.#forget(key);
     const bytes = byteLength(key) + byteLength(fetched.body);
     if (bytes > this.#entries.maxWeight) {
@@ -450,6 +498,7 @@ export class SecretCache<R extends object> {
         ? Number.POSITIVE_INFINITY
         : refreshPointMs(nowMs, this.#ttlMs, ahead),
       isRead: false,
+      refreshedAtMs,
     });
     this.#counters.recordEvictions(evicted);
   }
@@ -458,7 +507,13 @@ export class SecretCache<R extends object> {
   #replace(key: string, entry: Entry<R>, fetched: Fetched): void {
     const current = this.#entries.peek(key);
     if (current !== undefined && current !== entry) return;
-    this.#store(key, entry.request, fetched);
+    // The same value again (renewed, stale) keeps its refreshNow window.
+    this.#store(
+      key,
+      entry.request,
+      fetched,
+      fetched === entry ? entry.refreshedAtMs : Number.NEGATIVE_INFINITY,
+    );
   }
 }
 

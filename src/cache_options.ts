@@ -21,7 +21,21 @@ export interface SecretCacheOptions<R = unknown> {
   readonly refreshAhead?: RefreshAheadOptions<R>;
   /** The clock in epoch milliseconds; defaults to `Date.now`. Use the same time as `refreshAhead.scheduler`. */
   readonly now?: () => number;
+  /**
+   * How long after a `refreshNow` fetch for a key started other `refreshNow`
+   * requests for that key get the value it fetched instead of fetching
+   * again; defaults to {@linkcode DEFAULT_REFRESH_NOW_INTERVAL_MS}, 0 lets
+   * every one fetch (still one at a time).
+   */
+  readonly refreshNowIntervalMs?: number;
 }
+
+/**
+ * At most one `refreshNow` fetch per key a second: a client asking in a
+ * loop cannot spend the account's shared GetSecretValue quota, and a value
+ * a second old is as fresh as a rotation can be noticed anyway.
+ */
+export const DEFAULT_REFRESH_NOW_INTERVAL_MS = 1000;
 
 /** How background renewals are timed and reported; the config's `refresh_ahead_percent`. */
 export interface RefreshAheadOptions<R = unknown> {
@@ -63,6 +77,16 @@ export function validateCacheOptions<R>(options: SecretCacheOptions<R>): void {
   ) {
     throw new RangeError(
       `Cache maxBytes must be a non-negative number, got ${maxBytes}`,
+    );
+  }
+  const { refreshNowIntervalMs } = options;
+  if (
+    refreshNowIntervalMs !== undefined &&
+    (typeof refreshNowIntervalMs !== "number" ||
+      !(refreshNowIntervalMs >= 0) || !Number.isFinite(refreshNowIntervalMs))
+  ) {
+    throw new RangeError(
+      `Cache refreshNowIntervalMs must be a non-negative number, got ${refreshNowIntervalMs}`,
     );
   }
   if (options.refreshAhead !== undefined) {

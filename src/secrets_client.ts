@@ -19,7 +19,10 @@ import {
   GetCallerIdentityCommand,
   STSClient,
 } from "@aws-sdk/client-sts";
-import { AgentHttpHandler } from "./fetch_handler.ts";
+import {
+  AgentHttpHandler,
+  UpstreamBodyTooLargeError,
+} from "./fetch_handler.ts";
 import { UpstreamError, type UpstreamFailure } from "./errors.ts";
 import { RoleClients, sessionCredentials } from "./role_clients.ts";
 import type {
@@ -312,19 +315,26 @@ const CONNECTION_CODES = new Set([
 ]);
 
 /**
- * Sorts an SDK failure: an answer from AWS keeps its status and code; socket
- * failures are connection errors; timeouts are timeouts; the rest is internal.
+ * Sorts an SDK failure: an error answer from AWS keeps its status, code and
+ * message; socket failures, an answer body past the size bound, and an error
+ * answer that is not AWS's (a proxy's HTML 502) are connection errors;
+ * timeouts are timeouts; the rest is internal. Only AWS's own code and
+ * message are kept: an answer the SDK could not parse leaves the parser's
+ * text (which quotes the answer's first bytes) out of the failure.
  */
 export function classify(error: unknown): UpstreamFailure {
   if (!(error instanceof Error)) {
     return { kind: "internal", detail: String(error) };
   }
+  if (error instanceof UpstreamBodyTooLargeError) return { kind: "connection" };
   const fields = error as Error & {
     code?: unknown;
+    $fault?: unknown;
     $metadata?: { httpStatusCode?: number };
   };
   const status = fields.$metadata?.httpStatusCode;
-  if (typeof status === "number" && status >= 400) {
+  const isAnswered = typeof status === "number" && status >= 400;
+  if (isAnswered && isServiceException(fields)) {
     return {
       kind: "service",
       status,
@@ -346,13 +356,30 @@ export function classify(error: unknown): UpstreamFailure {
   if (error.name === "TypeError" && /connect|network/i.test(error.message)) {
     return { kind: "connection" };
   }
+  // An error status whose body is not an AWS error: something between us
+  // and AWS answered (a proxy or load balancer), as a bad gateway would.
+  if (isAnswered) return { kind: "connection" };
   return { kind: "internal", detail: errorText(error) };
 }
 
+/**
+ * Whether the SDK built this error from an AWS error answer (its
+ * `ServiceException`, marked by `$fault`), rather than failing to read one.
+ */
+function isServiceException(error: { $fault?: unknown }): boolean {
+  return error.$fault === "client" || error.$fault === "server";
+}
+
+/**
+ * The error for logs. A parser's message quotes the text it choked on,
+ * which may be part of a secret value: only its name is kept.
+ */
 function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(
-    error,
-  );
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === "SyntaxError" || "$responseBodyText" in error) {
+    return `${error.name}: the answer could not be parsed`;
+  }
+  return `${error.name}: ${error.message}`;
 }
 
 function toBase64(bytes: Uint8Array): string {

@@ -1,7 +1,8 @@
 /**
  * The real agent process when the local Secrets Manager misbehaves: how each
- * upstream fault reaches the client, and when an expired entry is served
- * instead.
+ * upstream fault reaches the client (its code and message only, never the
+ * upstream's own text), that a body which drips or never ends is bounded in
+ * time and size, and when an expired entry is served instead.
  */
 
 import assert from "node:assert/strict";
@@ -30,12 +31,27 @@ const THROTTLING = { __type: "ThrottlingException", message: "Rate exceeded" };
 const CONNECTION_ERROR = { __type: "ConnectionError", message: "Read Error" };
 const TIMEOUT_ERROR = { __type: "TimeoutError", message: "Timeout" };
 
+/** Longer than any fault case takes (3 attempts of upstream_timeout_ms, with back-off). */
+const ANSWER_BOUND_MS = 30_000;
+
 /** Asks the agent for `path`; returns the status and the parsed JSON body. */
 async function ask(
   agent: RunningAgent,
   path: string,
 ): Promise<{ status: number; body: unknown; text: string }> {
-  const response = await agent.get(path);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(`The agent gave no answer within ${ANSWER_BOUND_MS} ms`),
+        ),
+      ANSWER_BOUND_MS,
+    );
+  });
+  const response = await Promise.race([agent.get(path), bound]).finally(() =>
+    clearTimeout(timer)
+  );
   return {
     status: response.status,
     body: JSON.parse(response.body),
@@ -81,6 +97,20 @@ const FAULT_CASES: readonly FaultCase[] = [
     status: 504,
     body: TIMEOUT_ERROR,
   },
+  {
+    name:
+      "a body dripping a byte every 100 ms answers 504 TimeoutError: upstream_timeout_ms bounds the whole answer",
+    fault: { kind: "drip", intervalMs: 100 },
+    status: 504,
+    body: TIMEOUT_ERROR,
+  },
+  {
+    name:
+      "a proxy's HTML 502 answers 502 ConnectionError, without the page or the parser's text",
+    fault: { kind: "html", status: 502 },
+    status: 502,
+    body: CONNECTION_ERROR,
+  },
 ];
 
 Deno.test("upstream faults on an uncached secret", async (t) => {
@@ -119,6 +149,81 @@ Deno.test("upstream faults on an uncached secret", async (t) => {
       assert.equal(callsFor(server, GET, secretId), calls + 1);
     });
   }
+});
+
+/**
+ * The agent's peak resident memory so far, in bytes, from /proc (Linux).
+ * Read through `cat`: Deno grants /proc/<pid> files only to --allow-all.
+ */
+async function peakRssBytes(pid: number): Promise<number> {
+  const { code, stdout } = await new Deno.Command("cat", {
+    args: [`/proc/${pid}/status`],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const status = new TextDecoder().decode(stdout);
+  const kib = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+  if (kib === undefined) {
+    throw new Error(`No VmHWM in /proc/${pid}/status (cat exited ${code})`);
+  }
+  return Number(kib) * 1024;
+}
+
+const MIB = 1024 * 1024;
+
+Deno.test("answers that are too big or not AWS's reach the client as 502 ConnectionError", async (t) => {
+  await using env = await startAgentsWithServer([""]);
+  const { server } = env;
+  const [agent] = env.agents;
+
+  for (const declareLength of [false, true]) {
+    await t.step(
+      `a 256 MiB body (${
+        declareLength ? "declared" : "chunked"
+      }) answers 502 ConnectionError, read only up to the 1 MiB bound`,
+      async () => {
+        const secretId = `huge/${declareLength}`;
+        server.createSecret(secretId, "huge-value");
+        const before = await peakRssBytes(agent.pid);
+        server.setFault(
+          { kind: "huge", bytes: 256 * MIB, declareLength },
+          { operations: [GET] },
+        );
+        let answer;
+        try {
+          answer = await ask(agent, secretPath(secretId));
+        } finally {
+          server.setFault(undefined);
+        }
+        assert.equal(answer.status, 502, answer.text);
+        assert.deepEqual(answer.body, CONNECTION_ERROR);
+        assert.equal(callsFor(server, GET, secretId), 1, "not retried");
+        // Buffering the body would take 256 MiB at least (it took 413 MB).
+        const grownBytes = (await peakRssBytes(agent.pid)) - before;
+        assert.ok(grownBytes < 64 * MIB, `peak RSS grew ${grownBytes} bytes`);
+
+        const healed = await ask(agent, secretPath(secretId));
+        assert.equal(healed.status, 200, healed.text);
+      },
+    );
+  }
+
+  await t.step(
+    "a proxy's HTML 403 answers 502 ConnectionError, not retried, without the page",
+    async () => {
+      server.createSecret("html/403", "html-value");
+      server.setFault({ kind: "html", status: 403 }, { operations: [GET] });
+      let answer;
+      try {
+        answer = await ask(agent, secretPath("html/403"));
+      } finally {
+        server.setFault(undefined);
+      }
+      assert.equal(answer.status, 502, answer.text);
+      assert.deepEqual(answer.body, CONNECTION_ERROR);
+      assert.equal(callsFor(server, GET, "html/403"), 1);
+    },
+  );
 });
 
 Deno.test("expired entries when refreshing them fails", async (t) => {

@@ -56,6 +56,17 @@ Deno.test("FaultSwitch hits only the scoped operations, the given number of time
     () => faults.set({ kind: "reset" }, { times: 1.5 }),
     RangeError,
   );
+  for (
+    const fault of [
+      { kind: "drip", intervalMs: 0 },
+      { kind: "huge", bytes: -1 },
+      { kind: "huge", bytes: 1.5 },
+      { kind: "html", status: 200 },
+      { kind: "html", status: 600 },
+    ] as const
+  ) {
+    assert.throws(() => faults.set(fault), RangeError, JSON.stringify(fault));
+  }
 });
 
 Deno.test("a throttle fault is a 400 ThrottlingException the SDK retries", async () => {
@@ -167,4 +178,67 @@ Deno.test("closing the server ends a stalled request", async () => {
     client.destroy();
     await server.close();
   }
+});
+
+/** A GetSecretValue request as fetch sends it (unsigned: a fault answers first). */
+function rawGet(server: SecretsManagerServer): Promise<Response> {
+  return fetch(server.url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-amz-json-1.1",
+      "x-amz-target": "secretsmanager.GetSecretValue",
+    },
+    body: JSON.stringify({ SecretId: "s" }),
+  });
+}
+
+Deno.test("an html fault answers its status with a proxy's HTML page, which the SDK cannot parse", async () => {
+  await withServer(async (server, client) => {
+    server.setFault({ kind: "html", status: 502 });
+    const error = await rejection(get(client));
+    assert.equal(error.name, "SyntaxError");
+    assert.equal(error.$metadata?.httpStatusCode, 502);
+    assert.match(error.message, /<html>/);
+    const response = await rawGet(server);
+    assert.equal(response.status, 502);
+    assert.equal(response.headers.get("content-type"), "text/html");
+    assert.match(await response.text(), /502 Bad Gateway/);
+    assert.equal(server.calls().at(-1)?.fault, "html");
+  }, { maxAttempts: 1 });
+});
+
+Deno.test("a huge fault pads a valid answer with whitespace, chunked or declared", async () => {
+  await withServer(async (server, client) => {
+    server.setFault({ kind: "huge", bytes: 2 * 1024 * 1024 }, { times: 1 });
+    assert.equal((await get(client)).SecretString, "v");
+    server.setFault({ kind: "huge", bytes: 100_000, declareLength: true });
+    const declared = await rawGet(server);
+    const text = await declared.text();
+    assert.equal(Number(declared.headers.get("content-length")), text.length);
+    assert.equal(text.slice(0, 100_000).trim(), "");
+    // Unsigned, so AWS's error answer: still valid JSON after the padding.
+    assert.equal(typeof JSON.parse(text).__type, "string");
+    server.setFault({ kind: "huge", bytes: 100_000 });
+    const chunked = await rawGet(server);
+    assert.equal(chunked.headers.get("content-length"), null);
+    assert.equal(typeof JSON.parse(await chunked.text()).__type, "string");
+  });
+});
+
+Deno.test("a drip fault sends a 200's headers, then a space at a time, and stops when the client leaves", async () => {
+  await withServer(async (server) => {
+    server.setFault({ kind: "drip", intervalMs: 10 });
+    const response = await rawGet(server);
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    let received = "";
+    while (received.length < 3) {
+      const chunk = await reader.read();
+      assert.ok(!chunk.done, "the drip never ends the body");
+      received += new TextDecoder().decode(chunk.value);
+    }
+    assert.equal(received.trim(), "");
+    await reader.cancel();
+    assert.equal(server.calls()[0].fault, "drip");
+  });
 });

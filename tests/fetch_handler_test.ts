@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import {
   AgentHttpHandler,
   asNetworkError,
+  MAX_UPSTREAM_BODY_BYTES,
   NetworkError,
+  UpstreamBodyTooLargeError,
 } from "../src/fetch_handler.ts";
 import { classify } from "../src/secrets_client.ts";
 
@@ -141,4 +143,219 @@ Deno.test("a body that stops arriving fails with TimeoutError within the timeout
     handler.destroy();
     listener.close();
   }
+});
+
+const encoder = new TextEncoder();
+
+/**
+ * Serves one connection: reads the request, writes `head`, then calls
+ * `write` with a writer that reports whether the peer still takes bytes;
+ * resolves with the bytes of body written once the peer is gone.
+ */
+function serveOnce(
+  listener: Deno.Listener,
+  head: string,
+  write: (send: (bytes: Uint8Array) => Promise<boolean>) => Promise<void>,
+): Promise<number> {
+  return (async () => {
+    using connection = await listener.accept();
+    await connection.read(new Uint8Array(64 * 1024));
+    await connection.write(encoder.encode(head));
+    let written = 0;
+    await write(async (bytes) => {
+      try {
+        let offset = 0;
+        while (offset < bytes.byteLength) {
+          offset += await connection.write(bytes.subarray(offset));
+        }
+        written += bytes.byteLength;
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    return written;
+  })();
+}
+
+/** What reading `body` to its end gives: "read", or the error's name. */
+function readOutcome(body: unknown): Promise<string> {
+  return new Response(body as ReadableStream<Uint8Array>).arrayBuffer().then(
+    () => "read",
+    (error: Error) => error.name,
+  );
+}
+
+Deno.test("a body that drips a byte every 20 ms fails with TimeoutError at the attempt's deadline, though each chunk is on time", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = serveOnce(
+    listener,
+    "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n",
+    async (send) => {
+      // At most 500 bytes (10 s): bounded, and far past the 200 ms deadline.
+      for (let i = 0; i < 500 && await send(encoder.encode(" ")); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+  );
+  const handler = new AgentHttpHandler({ requestTimeout: 200 });
+  try {
+    const { response } = await handler.handle(getRequest(listener.addr.port));
+    assert.equal(response.statusCode, 200);
+    assert.equal(
+      await within(readOutcome(response.body), "hung"),
+      "TimeoutError",
+    );
+    // The fetch was aborted: the server's writes fail long before 500 bytes.
+    assert.ok((await serving) < 500);
+  } finally {
+    handler.destroy();
+    listener.close();
+  }
+});
+
+Deno.test("a declared Content-Length past the size bound fails with UpstreamBodyTooLargeError before the body is read", async () => {
+  const totalBytes = 64 * 1024 * 1024;
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const chunk = new Uint8Array(64 * 1024).fill(0x20);
+  const serving = serveOnce(
+    listener,
+    `HTTP/1.1 200 OK\r\nContent-Length: ${totalBytes}\r\n\r\n`,
+    async (send) => {
+      for (let sent = 0; sent < totalBytes; sent += chunk.byteLength) {
+        if (!await send(chunk)) return;
+      }
+    },
+  );
+  const handler = new AgentHttpHandler({
+    requestTimeout: 5_000,
+    maxBodyBytes: 1024 * 1024,
+  });
+  try {
+    const { response } = await handler.handle(getRequest(listener.addr.port));
+    // Declared: refused before a byte is read.
+    assert.equal(
+      await within(readOutcome(response.body), "hung"),
+      "UpstreamBodyTooLargeError",
+    );
+    const written = await within(serving, "still open");
+    // Whatever the socket buffers took, nowhere near the 64 MiB sent.
+    assert.ok(
+      typeof written === "number" && written < 32 * 1024 * 1024,
+      `${written}`,
+    );
+  } finally {
+    handler.destroy();
+    listener.close();
+  }
+});
+
+Deno.test("a chunked body past the size bound fails after the bound is read, and its connection is closed", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const chunk = encoder.encode(`10000\r\n${" ".repeat(0x10000)}\r\n`);
+  const serving = serveOnce(
+    listener,
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+    async (send) => {
+      // 64 MiB at most, then the last chunk.
+      for (let i = 0; i < 1024; i++) if (!await send(chunk)) return;
+      await send(encoder.encode("0\r\n\r\n"));
+    },
+  );
+  const handler = new AgentHttpHandler({ requestTimeout: 5_000 });
+  try {
+    const { response } = await handler.handle(getRequest(listener.addr.port));
+    assert.equal(
+      await within(readOutcome(response.body), "hung"),
+      "UpstreamBodyTooLargeError",
+    );
+    const written = await within(serving, "still open");
+    assert.ok(
+      typeof written === "number" && written >= MAX_UPSTREAM_BODY_BYTES &&
+        written < 32 * 1024 * 1024,
+      `${written}`,
+    );
+  } finally {
+    handler.destroy();
+    listener.close();
+  }
+});
+
+Deno.test("a body within the size bound and the deadline is read in full", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const body = " ".repeat(MAX_UPSTREAM_BODY_BYTES - 2) + "{}";
+  const serving = serveOnce(
+    listener,
+    `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`,
+    async (send) => {
+      await send(encoder.encode(body));
+    },
+  );
+  const handler = new AgentHttpHandler({ requestTimeout: 5_000 });
+  try {
+    const { response } = await handler.handle(getRequest(listener.addr.port));
+    const text = await new Response(
+      response.body as ReadableStream<Uint8Array>,
+    ).text();
+    assert.equal(text.length, MAX_UPSTREAM_BODY_BYTES);
+    await serving;
+  } finally {
+    handler.destroy();
+    listener.close();
+  }
+});
+
+/** An error as the SDK's deserializer leaves it when it could not parse an answer. */
+function unparsedAnswer(status: number, text: string): Error {
+  let parseError: Error;
+  try {
+    JSON.parse(text);
+    throw new Error("parsed");
+  } catch (error) {
+    parseError = error as Error;
+  }
+  parseError.message +=
+    "\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.";
+  return Object.assign(parseError, {
+    $responseBodyText: text,
+    $metadata: { httpStatusCode: status },
+  });
+}
+
+Deno.test("classify keeps only AWS's own code and message: an answer the SDK could not parse leaves no text", () => {
+  const html = "<html><head><title>502 Bad Gateway</title></head></html>";
+  assert.deepEqual(classify(unparsedAnswer(502, html)), {
+    kind: "connection",
+  });
+  assert.deepEqual(classify(unparsedAnswer(403, html)), {
+    kind: "connection",
+  });
+  // A 200 whose body breaks off: internal, and the log line quotes nothing.
+  const truncated = classify(
+    unparsedAnswer(200, '{"SecretString":"hunter2-and-more'),
+  );
+  assert.equal(truncated.kind, "internal");
+  assert.ok(!JSON.stringify(truncated).includes("hunter2"));
+  // A timeout or size failure while reading a 5xx body is still that.
+  const slow = Object.assign(new Error("late"), {
+    name: "TimeoutError",
+    $metadata: { httpStatusCode: 500 },
+  });
+  assert.deepEqual(classify(slow), { kind: "timeout" });
+  const big = Object.assign(new UpstreamBodyTooLargeError(1024), {
+    $metadata: { httpStatusCode: 200 },
+  });
+  assert.deepEqual(classify(big), { kind: "connection" });
+  // The SDK's ServiceException (marked by $fault) keeps status, code, message.
+  const service = Object.assign(new Error("Rate exceeded"), {
+    name: "ThrottlingException",
+    $fault: "client",
+    $metadata: { httpStatusCode: 400 },
+  });
+  assert.deepEqual(classify(service), {
+    kind: "service",
+    status: 400,
+    code: "ThrottlingException",
+    message: "Rate exceeded",
+  });
 });

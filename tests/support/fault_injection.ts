@@ -16,7 +16,26 @@ export type Fault =
   /** Close the connection without answering. */
   | { readonly kind: "reset" }
   /** Never answer, until the client gives up or the server closes. */
-  | { readonly kind: "stall" };
+  | { readonly kind: "stall" }
+  /**
+   * Send a 200's headers, then one byte of JSON whitespace every
+   * `intervalMs`, never finishing, until the client gives up or the server
+   * closes: a body whose every chunk is on time and whose whole never is.
+   */
+  | { readonly kind: "drip"; readonly intervalMs: number }
+  /**
+   * Answer normally, with `bytes` of JSON whitespace ahead of the body
+   * (still a valid answer), streamed as it is read; its length is declared
+   * in `Content-Length` only when `declareLength` is set. Stops writing
+   * when the client closes.
+   */
+  | {
+    readonly kind: "huge";
+    readonly bytes: number;
+    readonly declareLength?: boolean;
+  }
+  /** Answer `status` (400 to 599) with an HTML page, as a proxy or load balancer would. */
+  | { readonly kind: "html"; readonly status: number };
 
 /** Which calls a fault hits. */
 export interface FaultScope {
@@ -34,11 +53,7 @@ export class FaultSwitch {
 
   /** Sets the fault (undefined = behave normally). */
   set(fault: Fault | undefined, scope: FaultScope = {}): void {
-    if (fault?.kind === "latency" && !(fault.ms >= 0)) {
-      throw new RangeError(
-        `Latency must be a non-negative number: ${fault.ms}`,
-      );
-    }
+    if (fault !== undefined) checkFault(fault);
     const times = scope.times ?? Infinity;
     if (!(times >= 0) || (Number.isFinite(times) && !Number.isInteger(times))) {
       throw new RangeError(
@@ -58,5 +73,34 @@ export class FaultSwitch {
     const fault = this.#fault;
     if (this.#remaining <= 0) this.#fault = undefined;
     return fault;
+  }
+}
+
+/** Throws `RangeError` for a fault whose figures make no sense. */
+function checkFault(fault: Fault): void {
+  if (fault.kind === "latency" && !(fault.ms >= 0)) {
+    throw new RangeError(`Latency must be a non-negative number: ${fault.ms}`);
+  }
+  if (fault.kind === "drip" && !(fault.intervalMs > 0)) {
+    throw new RangeError(
+      `Drip interval must be a positive number: ${fault.intervalMs}`,
+    );
+  }
+  if (
+    fault.kind === "huge" &&
+    !(Number.isSafeInteger(fault.bytes) && fault.bytes >= 0)
+  ) {
+    throw new RangeError(
+      `Huge body size must be a non-negative integer: ${fault.bytes}`,
+    );
+  }
+  if (
+    fault.kind === "html" &&
+    !(Number.isInteger(fault.status) && fault.status >= 400 &&
+      fault.status <= 599)
+  ) {
+    throw new RangeError(
+      `HTML fault status must be from 400 to 599: ${fault.status}`,
+    );
   }
 }

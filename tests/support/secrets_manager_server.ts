@@ -33,6 +33,7 @@ import {
   routeAwsCall,
 } from "./aws_router.ts";
 import { type Fault, type FaultScope, FaultSwitch } from "./fault_injection.ts";
+import { writeDrip, writeHtmlError, writeHuge } from "./fault_bodies.ts";
 import { ParameterStore, type ParameterType } from "./parameter_store.ts";
 import { RoleSessions } from "./role_sessions.ts";
 import { SecretsStore } from "./secrets_store.ts";
@@ -344,6 +345,14 @@ class LocalSecretsManager implements SecretsManagerServer {
     }
     // A stalled request is left open; close() destroys its socket.
     if (fault?.kind === "stall") return;
+    if (fault?.kind === "drip") {
+      writeDrip(res, fault.intervalMs, this.#closing.signal);
+      return;
+    }
+    if (fault?.kind === "html") {
+      writeHtmlError(res, fault.status);
+      return;
+    }
     if (fault?.kind === "latency") await delay(fault.ms, this.#closing.signal);
     if (this.#closing.signal.aborted) return;
     const response = fault?.kind === "status" || fault?.kind === "throttle"
@@ -358,12 +367,21 @@ class LocalSecretsManager implements SecretsManagerServer {
         now: this.#now,
       });
     const payload = new Uint8Array(await response.arrayBuffer());
-    res.writeHead(response.status, {
+    const headers = {
       ...Object.fromEntries(response.headers),
       // AWS's Date header, by which SDKs correct their clock skew.
       date: new Date(this.#now()).toUTCString(),
       "content-length": String(payload.byteLength),
-    });
+    };
+    if (fault?.kind === "huge") {
+      await writeHuge(res, response.status, headers, payload, {
+        paddingBytes: fault.bytes,
+        declareLength: fault.declareLength ?? false,
+        signal: this.#closing.signal,
+      });
+      return;
+    }
+    res.writeHead(response.status, headers);
     res.end(payload);
   }
 }
