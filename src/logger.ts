@@ -2,10 +2,14 @@
  * The agent's logger: one line per message, `<RFC 3339 UTC time> <LEVEL>
  * <message>`, to a rotating file or to stdout/stderr.
  *
- * Every message is redacted, then escaped, before it is written:
+ * Every message is escaped, then redacted, before it is written (see
+ * `log_text.ts`):
  * - Redaction replaces each registered value (the SSRF token, credentials)
- *   with `[REDACTED]`. Values shorter than {@linkcode MIN_REDACTION_LENGTH}
- *   characters are ignored: a one- or two-character "secret" would mangle
+ *   with `[REDACTED]`, as written and percent-encoded (any of its characters
+ *   as `%XX`, either case, a space also as `+`: the form a URL in a request
+ *   line carries it in) and JSON-escaped. Values shorter than
+ *   {@linkcode MIN_REDACTION_LENGTH} characters are ignored: a one- or
+ *   two-character "secret" would mangle
  *   every message that happens to contain it (and an empty one would match
  *   between every character), and real tokens and keys are far longer.
  * - Escaping writes control characters (C0, DEL, C1), U+2028/U+2029 and the
@@ -29,6 +33,8 @@ import {
   DEFAULT_BATCH_DELAY_MS,
   LineBatch,
 } from "./line_batch.ts";
+import { LogFolderError } from "./log_folder.ts";
+import { escapeMessage, Redactor } from "./log_text.ts";
 import { RotatingFile } from "./rotating_file.ts";
 import { grantHint } from "./startup_error.ts";
 
@@ -98,8 +104,7 @@ export class LoggerError extends Error {
   }
 }
 
-/** Shorter redaction values are ignored (see the module documentation). */
-export const MIN_REDACTION_LENGTH = 4;
+export { MIN_REDACTION_LENGTH } from "./log_text.ts";
 
 /** Default folder of the log file. */
 export const DEFAULT_LOG_DIRECTORY = "./logs";
@@ -110,7 +115,6 @@ export const DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024;
 /** Default number of rotated log files kept. */
 export const DEFAULT_MAX_LOG_FILES = 5;
 
-const REDACTED = "[REDACTED]";
 const SEVERITY: Readonly<Record<LogLevel, number>> = Object.freeze({
   DEBUG: 0,
   INFO: 1,
@@ -124,7 +128,10 @@ type MessageLevel = Exclude<LogLevel, "NONE">;
  * Opens `<directory>/<fileName>` for appending (creating the folder with mode
  * 0700 and the file with mode 0600) and returns a logger writing to it.
  * With level `NONE` nothing is created. Throws {@linkcode LoggerError} when an
- * option is invalid or the folder or file cannot be created.
+ * option is invalid, the folder or file cannot be created, or the folder is
+ * not safe to write into (others may write to it or own it, or a link is
+ * where a file should be: see `log_folder.ts`). A folder only readable by
+ * others is set to 0700 and a WARN line says so.
  */
 export function openFileLogger(options: FileLoggerOptions): Logger {
   const level = checkLevel(options.level);
@@ -139,6 +146,11 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
   if (level === "NONE") {
     return levelLogger(level, options.redactions, nowMs, () => {}, () => {});
   }
+  // Notices come before the logger exists; they are logged once it does.
+  const notices: string[] = [];
+  let onNotice = (message: string): void => {
+    notices.push(message);
+  };
   let file: RotatingFile;
   try {
     file = RotatingFile.open({
@@ -147,6 +159,7 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
       maxBytes,
       maxFiles,
       reportError: stderr,
+      reportNotice: (message) => onNotice(message),
       nowMs,
     });
   } catch (error) {
@@ -177,7 +190,7 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
     // A write never straddles a rotation by more than one line.
     maxChunkBytes: Math.min(DEFAULT_BATCH_BYTES, maxBytes),
   });
-  return levelLogger(
+  const logger = levelLogger(
     level,
     options.redactions,
     nowMs,
@@ -189,6 +202,9 @@ export function openFileLogger(options: FileLoggerOptions): Logger {
       return file.close();
     },
   );
+  onNotice = logger.warn;
+  for (const message of notices) logger.warn(message);
+  return logger;
 }
 
 /**
@@ -297,61 +313,10 @@ function stampOf(timeMs: number): string {
   return lastStamp;
 }
 
-/** Replaces registered values, longest first so a value inside another cannot leave a part of it. */
-class Redactor {
-  #values: string[] = [];
-
-  constructor(values: readonly string[]) {
-    for (const value of values) this.add(value);
-  }
-
-  add(value: string): void {
-    if (typeof value !== "string" || value.length < MIN_REDACTION_LENGTH) {
-      return;
-    }
-    // Messages are escaped before redaction, so a value with control
-    // characters is also looked for in its escaped form.
-    for (const form of new Set([value, escapeMessage(value)])) {
-      if (!this.#values.includes(form)) this.#values.push(form);
-    }
-    this.#values.sort((a, b) => b.length - a.length);
-  }
-
-  redact(text: string): string {
-    let result = text;
-    for (const value of this.#values) {
-      if (result.includes(value)) result = result.replaceAll(value, REDACTED);
-    }
-    return result;
-  }
-}
-
-// C0 controls, DEL, C1 controls, line/paragraph separators, bidi controls.
-const UNSAFE_CHARACTERS =
-  // deno-lint-ignore no-control-regex -- matching control characters is the point
-  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const SHORT_ESCAPES: Readonly<Record<string, string>> = Object.freeze({
-  "\n": "\\n",
-  "\r": "\\r",
-  "\t": "\\t",
-});
-
-// A test is much cheaper than a replace that finds nothing, the usual case.
-const HAS_UNSAFE_CHARACTER = new RegExp(UNSAFE_CHARACTERS.source);
-
-function escapeMessage(message: string): string {
-  if (!HAS_UNSAFE_CHARACTER.test(message)) return message;
-  return message.replace(UNSAFE_CHARACTERS, (character) => {
-    const short = SHORT_ESCAPES[character];
-    if (short !== undefined) return short;
-    const code = character.charCodeAt(0);
-    return code < 0x100
-      ? `\\x${code.toString(16).padStart(2, "0")}`
-      : `\\u${code.toString(16).padStart(4, "0")}`;
-  });
-}
-
 function describeOpenFailure(directory: string, error: unknown): string {
+  if (error instanceof LogFolderError) {
+    return `Cannot open the log file in ${directory}: ${error.message}`;
+  }
   const reason = error instanceof Error
     ? error.message.split("\n", 1)[0]
     : String(error);

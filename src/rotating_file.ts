@@ -22,12 +22,30 @@
  * at the next start; if compression fails the plain archive is kept (no line
  * is lost) and still counts towards `maxFiles`.
  *
+ * No file is opened through a symbolic link, and the folder and its archive
+ * folder must be the agent's own (see `log_folder.ts`): a folder others may
+ * write to is refused at `open`, so rotation can never write outside it.
+ *
  * @module
  */
 
+import {
+  chmodOpenFile,
+  createFile,
+  ensureLogFolder,
+  isSameFile,
+  LogFolderError,
+  lstatOrUndefined,
+  openForAppend,
+  openForRead,
+} from "./log_folder.ts";
+
 /** Options of {@linkcode RotatingFile.open}. */
 export interface RotatingFileOptions {
-  /** Folder of the current file; created with mode 0700 when missing. */
+  /**
+   * Folder of the current file; created with mode 0700 when missing, refused
+   * when others may write to it or own it, set to 0700 when only wider to read.
+   */
   directory: string;
   /** Name of the current file inside `directory`. */
   fileName: string;
@@ -39,9 +57,10 @@ export interface RotatingFileOptions {
   reportError: (message: string) => void;
   /** Clock in milliseconds, used to check at most once a second that the file is still there. */
   nowMs: () => number;
+  /** Receives one line when a folder's mode was tightened to 0700; must not throw. */
+  reportNotice?: (message: string) => void;
 }
 
-const FOLDER_MODE = 0o700;
 const FILE_MODE = 0o600;
 const ARCHIVE_FOLDER = "archive";
 /** How often (clock time) `write` checks that the path still names the open file. */
@@ -62,6 +81,8 @@ export class RotatingFile {
   #isClosed = false;
   #lastIdentityCheckMs = Number.NEGATIVE_INFINITY;
   #compressions: Promise<void> = Promise.resolve();
+  /** The agent's user id, learned when the folder is first checked. */
+  #uid: number | undefined;
 
   private constructor(options: RotatingFileOptions) {
     this.#options = options;
@@ -74,14 +95,23 @@ export class RotatingFile {
 
   /**
    * Creates the folder and opens (or creates) the current file, appending to
-   * what is there. Throws the file system's error when either fails.
+   * what is there. Throws the file system's error when either fails, and
+   * `LogFolderError` for a folder or archive folder others may write to, or
+   * a link where the file should be.
    */
   static open(options: RotatingFileOptions): RotatingFile {
     const rotating = new RotatingFile(options);
     rotating.#openCurrent();
     try {
+      if (lstatOrUndefined(rotating.#archiveDirectory) !== undefined) {
+        rotating.#ensureFolder(rotating.#archiveDirectory);
+      }
       rotating.#recoverArchives();
     } catch (error) {
+      if (error instanceof LogFolderError) {
+        rotating.#dropFile();
+        throw error;
+      }
       // The current file works: log on, and rotation will retry the archive.
       rotating.#report(
         "rotate",
@@ -136,22 +166,11 @@ export class RotatingFile {
   }
 
   #openCurrent(): void {
-    ensureFolder(this.#options.directory);
-    let file: Deno.FsFile;
+    this.#ensureFolder(this.#options.directory);
+    const { file, isCreated } = openForAppend(this.#path, FILE_MODE);
     try {
-      file = Deno.openSync(this.#path, {
-        read: true,
-        append: true,
-        createNew: true,
-        mode: FILE_MODE,
-      });
-      // The umask may have changed the mode; the log must be owner-only.
-      chmod(this.#path, FILE_MODE);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-      file = Deno.openSync(this.#path, { read: true, append: true });
-    }
-    try {
+      // The umask may have narrowed the mode; the log must be owner-only.
+      if (isCreated) chmodOpenFile(file, this.#path, FILE_MODE);
       const stat = file.statSync();
       this.#sizeBytes = stat.size;
       // A crash may have left half a line: end it so the next line is whole.
@@ -166,24 +185,37 @@ export class RotatingFile {
     this.#lastIdentityCheckMs = this.#options.nowMs();
   }
 
+  #ensureFolder(path: string): void {
+    this.#uid = ensureLogFolder(path, {
+      uid: this.#uid,
+      onNotice: (message) => {
+        try {
+          this.#options.reportNotice?.(message);
+        } catch {
+          // A notice is not worth a failed write.
+        }
+      },
+    });
+  }
+
   /** Notices a deleted or replaced file (e.g. the folder was removed) and reopens. */
   #checkIdentity(): void {
     if (this.#file === undefined) return;
     const nowMs = this.#options.nowMs();
     if (nowMs - this.#lastIdentityCheckMs < IDENTITY_CHECK_INTERVAL_MS) return;
     this.#lastIdentityCheckMs = nowMs;
-    let isSameFile: boolean;
+    let isStillOpen: boolean;
     try {
-      const onDisk = Deno.statSync(this.#path);
-      const open = this.#file.statSync();
-      isSameFile = onDisk.ino === open.ino && onDisk.dev === open.dev;
+      // lstat: a link put in the file's place is not the file.
+      const onDisk = Deno.lstatSync(this.#path);
+      isStillOpen = onDisk.isFile && isSameFile(onDisk, this.#file.statSync());
     } catch (error) {
       // Only a path that no longer leads to a file means reopen; other stat
       // errors (permissions) keep the handle that still works.
-      isSameFile = !(error instanceof Deno.errors.NotFound ||
+      isStillOpen = !(error instanceof Deno.errors.NotFound ||
         error instanceof Deno.errors.NotADirectory);
     }
-    if (!isSameFile) this.#dropFile();
+    if (!isStillOpen) this.#dropFile();
   }
 
   #tryRotate(): void {
@@ -201,7 +233,7 @@ export class RotatingFile {
       removeIfPresent(this.#path);
       return;
     }
-    ensureFolder(this.#archiveDirectory);
+    this.#ensureFolder(this.#archiveDirectory);
     const archiveNumber = this.#nextArchiveNumber;
     try {
       Deno.renameSync(this.#path, this.#archivePath(archiveNumber));
@@ -274,7 +306,7 @@ export class RotatingFile {
     try {
       let file: Deno.FsFile;
       try {
-        file = await Deno.open(plain, { read: true });
+        file = openForRead(plain);
       } catch (error) {
         if (error instanceof Deno.errors.NotFound) return; // pruned meanwhile
         throw error;
@@ -286,15 +318,15 @@ export class RotatingFile {
         file.close();
       }
       // From here on synchronous: no write or prune can interleave.
-      if (!exists(plain)) return; // pruned while compressing
-      Deno.writeFileSync(temporary, compressed, { mode: FILE_MODE });
-      chmod(temporary, FILE_MODE);
+      if (lstatOrUndefined(plain) === undefined) return; // pruned meanwhile
+      writeTemporary(temporary, compressed);
       Deno.renameSync(temporary, `${plain}.gz`);
       Deno.removeSync(plain);
       this.#failing.delete("compress");
     } catch (error) {
       try {
-        removeIfPresent(temporary);
+        // What was there before is not ours to remove.
+        if (!(error instanceof LogFolderError)) removeIfPresent(temporary);
       } catch {
         // Reported below; the plain archive is kept either way.
       }
@@ -392,20 +424,18 @@ function lastByte(file: Deno.FsFile, size: number): number | undefined {
   return read === 1 ? buffer[0] : undefined;
 }
 
-/** Creates `path` (and parents) owner-only if missing; an existing folder is left as it is. */
-function ensureFolder(path: string): void {
+/** Writes `bytes` to the new file `path` (never through a link), removing it on failure. */
+function writeTemporary(path: string, bytes: Uint8Array): void {
+  const file = createFile(path, FILE_MODE);
   try {
-    Deno.mkdirSync(path, { mode: FOLDER_MODE });
+    chmodOpenFile(file, path, FILE_MODE);
+    writeAll(file, bytes, () => {});
   } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) return;
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    Deno.mkdirSync(path, { recursive: true, mode: FOLDER_MODE });
+    file.close();
+    removeIfPresent(path);
+    throw error;
   }
-  chmod(path, FOLDER_MODE);
-}
-
-function chmod(path: string, mode: number): void {
-  if (Deno.build.os !== "windows") Deno.chmodSync(path, mode);
+  file.close();
 }
 
 function removeIfPresent(path: string): void {
@@ -413,16 +443,6 @@ function removeIfPresent(path: string): void {
     Deno.removeSync(path);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
   }
 }
 

@@ -108,3 +108,46 @@ Deno.test("without audit_log there is no audit file", async () => {
     await server.close();
   }
 });
+
+Deno.test("a token holder flooding distinct answers cannot grow the audit log past its budget: what is not written is counted in summary lines", async () => {
+  const server = await startSecretsManagerServer();
+  try {
+    await using agent = await startAgent({
+      endpoint: server.url,
+      config: 'audit_log = true\nlog_level = "none"',
+    });
+    // About 4 MB of audit lines if each were written: four times the burst,
+    // and more than the burst plus the rate over any plausible test run.
+    const requests = 2000;
+    const padding = "p".repeat(1900);
+    let next = 0;
+    const worker = async () => {
+      while (next < requests) {
+        const index = next++;
+        const response = await agent.get(`/v1/flood-${index}-${padding}`);
+        assert.equal(response.status, 400);
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    const exit = await agent.stop();
+    assert.equal(exit.code, 0, exit.stderr);
+    const path = `${agent.dir}/${AUDIT_FILE}`;
+    const size = (await Deno.stat(path)).size;
+    assert.ok(size < 2.5 * 1024 * 1024, `the audit file holds ${size} bytes`);
+    const records = (await Deno.readTextFile(path)).trimEnd().split("\n")
+      .map((line) => JSON.parse(LINE.exec(line)![2]));
+    const written = records.filter((entry) => entry.kind === "secret");
+    const summaries = records.filter((entry) => entry.kind === "summary");
+    assert.ok(summaries.length > 0, "no summary line");
+    assert.equal(
+      written.length +
+        summaries.reduce((sum, entry) => sum + entry.answers, 0),
+      requests,
+    );
+    for (const summary of summaries) {
+      assert.deepEqual(Object.keys(summary.statuses), ["400"]);
+    }
+  } finally {
+    await server.close();
+  }
+});

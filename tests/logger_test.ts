@@ -201,6 +201,9 @@ Deno.test("level NONE creates no folder and no file", async () => {
 
 Deno.test("the log folder is created 0700 and the file 0600 even under a restrictive umask", async () => {
   await withTempDir(async (root) => {
+    // The parent exists: under this umask a user other than root could not
+    // create a folder inside one it made, whatever the logger does.
+    await Deno.mkdir(`${root}/nested`);
     const previous = Deno.umask(0o277);
     let logger: Logger;
     try {
@@ -467,4 +470,89 @@ Deno.test("setLevel changes what is written from then on; a logger opened at NON
   silent.logger.setLevel("DEBUG");
   logEveryLevel(silent.logger);
   assert.deepEqual([...silent.stdout, ...silent.stderr], []);
+});
+
+Deno.test("a value percent-encoded, any of its characters, in either case, is redacted; one character off is not", () => {
+  const { logger, stdout } = captured("INFO", [TOKEN, "pass word"]);
+  const encodeAll = (text: string) =>
+    [...text].map((c) => `%${c.charCodeAt(0).toString(16)}`).join("");
+  logger.info(`GET /v1/${encodeAll(TOKEN)} 400`);
+  logger.info(`GET /v1/${encodeAll(TOKEN).toUpperCase()} 400`);
+  logger.info(`GET /v1/db?versionId=ssrf%2Dtoken-4f9%63%32a7e 400`);
+  logger.info(`GET /v1/db?versionId=ssrf%2Dtoken-4f9%63%32a7E 400`);
+  logger.info("q=pass+word&r=pass%20word");
+  assert.deepEqual(stdout, [
+    "2024-01-01T00:00:00.000Z INFO GET /v1/[REDACTED] 400",
+    "2024-01-01T00:00:00.000Z INFO GET /v1/[REDACTED] 400",
+    "2024-01-01T00:00:00.000Z INFO GET /v1/db?versionId=[REDACTED] 400",
+    "2024-01-01T00:00:00.000Z INFO GET /v1/db?versionId=ssrf%2Dtoken-4f9%63%32a7E 400",
+    "2024-01-01T00:00:00.000Z INFO q=[REDACTED]&r=[REDACTED]",
+  ]);
+});
+
+Deno.test("a value with quotes or backslashes is redacted JSON-escaped too, as an audit record holds it", () => {
+  const value = 'tok"en\\4f9c';
+  const { logger, stdout } = captured("INFO", [value]);
+  logger.info(JSON.stringify({ id: value }));
+  assert.deepEqual(stdout, [
+    '2024-01-01T00:00:00.000Z INFO {"id":"[REDACTED]"}',
+  ]);
+});
+
+Deno.test("a log folder others may write to is a LoggerError of one line naming it and what to do", async () => {
+  await withTempDir((root) => {
+    const directory = `${root}/logs`;
+    Deno.mkdirSync(directory);
+    Deno.chmodSync(directory, 0o777);
+    assert.throws(
+      () => openFileLogger({ level: "INFO", directory }),
+      (error: unknown) =>
+        error instanceof LoggerError &&
+        error.message ===
+          `Cannot open the log file in ${directory}: the log folder ${directory} is writable by other users (mode 0777), who may have planted links in it: check what it holds, then chmod 700 ${directory}`,
+    );
+  });
+});
+
+Deno.test("a log folder only readable by others is set to 0700, and a WARN line in the log says so", async () => {
+  await withTempDir(async (root) => {
+    const directory = `${root}/logs`;
+    Deno.mkdirSync(directory);
+    Deno.chmodSync(directory, 0o750);
+    const logger = openFileLogger({ level: "INFO", directory, now: () => T0 });
+    logger.info("hello");
+    await logger.close();
+    assert.equal(mode(directory), 0o700);
+    assert.equal(
+      Deno.readTextFileSync(`${directory}/secrets_manager_agent.log`),
+      `2024-01-01T00:00:00.000Z WARN The log folder ${directory} was mode 0750; it is now 0700\n2024-01-01T00:00:00.000Z INFO hello\n`,
+    );
+  });
+});
+
+Deno.test("the audit file rotates on its own budget: rotations of the main log in the same folder never prune the audit archives", async () => {
+  await withTempDir(async (root) => {
+    const audit = openFileLogger({
+      level: "INFO",
+      directory: root,
+      fileName: "secrets_manager_agent_audit.log",
+      maxBytes: 200,
+    });
+    for (let index = 0; index < 20; index++) audit.info(`audited ${index}`);
+    await audit.close();
+    const auditArchives = () =>
+      [...Deno.readDirSync(`${root}/archive`)].map((entry) => entry.name)
+        .filter((name) => name.includes("_audit")).sort();
+    const before = auditArchives();
+    assert.ok(before.length > 0);
+
+    const main = openFileLogger({
+      level: "INFO",
+      directory: root,
+      maxBytes: 200,
+    });
+    for (let index = 0; index < 500; index++) main.info(`refused ${index}`);
+    await main.close();
+    assert.deepEqual(auditArchives(), before);
+  });
 });

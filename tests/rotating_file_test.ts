@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { LogFolderError } from "../src/log_folder.ts";
 import {
   RotatingFile,
   type RotatingFileOptions,
@@ -310,3 +311,187 @@ Deno.test("writes after close are dropped and close can be called twice", async 
     Deno.removeSync(directory, { recursive: true });
   }
 });
+
+// A hostile local user who prepared the folder: see log_folder.ts.
+
+const OUTSIDE_TEXT = "outside the log folder\n";
+
+/** A temp folder holding `logs/` (returned) and a file outside it, for links to point at. */
+function withOutside(
+  test: (paths: { logs: string; outside: string }) => Promise<void> | void,
+): () => Promise<void> {
+  return async () => {
+    const root = Deno.makeTempDirSync();
+    try {
+      const outside = `${root}/outside.txt`;
+      Deno.writeTextFileSync(outside, OUTSIDE_TEXT);
+      const logs = `${root}/logs`;
+      Deno.mkdirSync(logs, { mode: 0o700 });
+      await test({ logs, outside });
+    } finally {
+      Deno.removeSync(root, { recursive: true });
+    }
+  };
+}
+
+function assertUntouched(outside: string): void {
+  const text = Deno.readTextFileSync(outside);
+  assert.ok(
+    text === OUTSIDE_TEXT,
+    `the file outside the log folder was written (${text.length} characters now)`,
+  );
+}
+
+Deno.test(
+  "a log folder others may write to is refused at open, and nothing is created in it",
+  withOutside(({ logs }) => {
+    Deno.chmodSync(logs, 0o777);
+    assert.throws(
+      () => open(logs),
+      (error: unknown) =>
+        error instanceof LogFolderError &&
+        error.message ===
+          `the log folder ${logs} is writable by other users (mode 0777), who may have planted links in it: check what it holds, then chmod 700 ${logs}`,
+    );
+    assert.deepEqual([...Deno.readDirSync(logs)], []);
+  }),
+);
+
+Deno.test(
+  "an archive folder others may write to is refused at open",
+  withOutside(({ logs }) => {
+    Deno.mkdirSync(`${logs}/archive`);
+    Deno.chmodSync(`${logs}/archive`, 0o1777);
+    assert.throws(
+      () => open(logs),
+      (error: unknown) =>
+        error instanceof LogFolderError &&
+        error.message.startsWith(
+          `the log folder ${logs}/archive is writable by other users (mode 01777)`,
+        ),
+    );
+  }),
+);
+
+Deno.test(
+  "a log folder that is a link is refused at open",
+  withOutside(({ logs }) => {
+    const elsewhere = `${logs}-elsewhere`;
+    Deno.mkdirSync(elsewhere, { mode: 0o700 });
+    Deno.removeSync(logs);
+    Deno.symlinkSync(elsewhere, logs);
+    assert.throws(() => open(logs), LogFolderError);
+    assert.deepEqual([...Deno.readDirSync(elsewhere)], []);
+  }),
+);
+
+Deno.test({
+  name: "a log folder owned by another user is refused at open",
+  // Only root can give a folder away and still be able to write into it.
+  ignore: Deno.uid() !== 0,
+  fn: withOutside(({ logs }) => {
+    Deno.chownSync(logs, 65534, 65534);
+    assert.throws(
+      () => open(logs),
+      (error: unknown) =>
+        error instanceof LogFolderError &&
+        error.message ===
+          `the log folder ${logs} is owned by uid 65534, not by the agent's user (uid 0): chown it to the agent's user, or remove it for the agent to create`,
+    );
+    assert.deepEqual([...Deno.readDirSync(logs)], []);
+  }),
+});
+
+Deno.test(
+  "a log folder only readable by others is set to 0700, and the change is reported as a notice",
+  withOutside(async ({ logs }) => {
+    Deno.chmodSync(logs, 0o755);
+    const notices: string[] = [];
+    const { file, reports } = open(logs, {
+      reportNotice: (message) => notices.push(message),
+    });
+    await file.close();
+    assert.equal(mode(logs), 0o700);
+    assert.deepEqual(notices, [
+      `The log folder ${logs} was mode 0755; it is now 0700`,
+    ]);
+    assert.deepEqual(reports, []);
+  }),
+);
+
+Deno.test(
+  "a link where the log file should be is refused at open, and its target is not written",
+  withOutside(({ logs, outside }) => {
+    Deno.symlinkSync(outside, `${logs}/${FILE_NAME}`);
+    assert.throws(
+      () => open(logs),
+      (error: unknown) =>
+        error instanceof LogFolderError &&
+        error.message ===
+          `the log file ${logs}/${FILE_NAME} is a symbolic link; the agent does not write through links: remove it`,
+    );
+    assertUntouched(outside);
+  }),
+);
+
+Deno.test(
+  "a link put in the log file's place while logging is not written through when the file is reopened",
+  withOutside(async ({ logs, outside }) => {
+    let clockMs = 0;
+    const { file, reports } = open(logs, { nowMs: () => clockMs });
+    assert.equal(file.write(encoder.encode("before\n")), true);
+    Deno.removeSync(`${logs}/${FILE_NAME}`);
+    Deno.symlinkSync(outside, `${logs}/${FILE_NAME}`);
+    clockMs += 5000;
+    assert.equal(file.write(encoder.encode("after\n")), false);
+    await file.close();
+    assertUntouched(outside);
+    assert.equal(reports.length, 1);
+    assert.match(reports[0], /is a symbolic link/);
+  }),
+);
+
+Deno.test(
+  "a link planted at the temporary archive name is refused: its target is not written, the archive is kept plain, nothing is lost",
+  withOutside(async ({ logs, outside }) => {
+    Deno.mkdirSync(`${logs}/archive`, { mode: 0o700 });
+    const temporary = `${logs}/archive/${FILE_NAME}.1.gz.tmp`;
+    Deno.symlinkSync(outside, temporary);
+    const { file, reports } = open(logs, { maxBytes: 10 });
+    file.write(encoder.encode("first line\n"));
+    file.write(encoder.encode("second line\n"));
+    await file.close();
+    assertUntouched(outside);
+    assert.ok(Deno.lstatSync(temporary).isSymlink);
+    assert.equal(
+      Deno.readTextFileSync(`${logs}/archive/${FILE_NAME}.1`),
+      "first line\n",
+    );
+    assert.deepEqual(reports, [
+      `Logging: cannot compress the log archive ${logs}/archive/${FILE_NAME}.1: ${temporary} already exists as a symbolic link; the agent writes only into files it creates: remove it (the archive is kept uncompressed)`,
+    ]);
+  }),
+);
+
+Deno.test(
+  "an archive folder replaced by a link while logging is refused at rotation: the current file is kept and logging goes on",
+  withOutside(async ({ logs }) => {
+    const elsewhere = `${logs}-elsewhere`;
+    Deno.mkdirSync(elsewhere, { mode: 0o700 });
+    const { file, reports } = open(logs, { maxBytes: 10 });
+    Deno.symlinkSync(elsewhere, `${logs}/archive`);
+    assert.equal(file.write(encoder.encode("first line\n")), true);
+    assert.equal(file.write(encoder.encode("second line\n")), true);
+    await file.close();
+    assert.deepEqual([...Deno.readDirSync(elsewhere)], []);
+    assert.equal(
+      Deno.readTextFileSync(`${logs}/${FILE_NAME}`),
+      "first line\nsecond line\n",
+    );
+    assert.equal(reports.length, 1);
+    assert.match(
+      reports[0],
+      /cannot rotate the log file .*archive is a symbolic link.*logging continues in the current file/,
+    );
+  }),
+);
