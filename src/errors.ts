@@ -35,6 +35,11 @@ export class UpstreamError extends Error {
 export type RequestRejection =
   | { readonly kind: "too_many"; readonly status: 429; readonly body: string }
   | { readonly kind: "forwarded"; readonly status: 400; readonly body: string }
+  | {
+    readonly kind: "invalid_host";
+    readonly status: 400;
+    readonly body: string;
+  }
   | { readonly kind: "bad_token"; readonly status: 403; readonly body: string }
   | {
     readonly kind: "not_allowed";
@@ -59,6 +64,11 @@ export const rejection = {
     kind: "forwarded",
     status: 400,
     body: "Forwarded",
+  }),
+  invalidHost: (): RequestRejection => ({
+    kind: "invalid_host",
+    status: 400,
+    body: "Invalid Host",
   }),
   badToken: (): RequestRejection => ({
     kind: "bad_token",

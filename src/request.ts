@@ -49,6 +49,13 @@ export type ParsedRoute =
   | { readonly ok: true; readonly route: Route }
   | { readonly ok: false; readonly rejection: RequestRejection };
 
+/**
+ * The longest secret id (name or ARN) Secrets Manager takes, and the longest
+ * parameter name or ARN Parameter Store takes: a longer one is refused here,
+ * before it reaches the cache, AWS or the log.
+ */
+export const MAX_ID_LENGTH = 2048;
+
 const QUERY_PATH = "/secretsmanager/get";
 const PARAMETER_PATH = "/systemsmanager/parameters/get";
 const METRICS_PATH = "/metrics";
@@ -177,6 +184,9 @@ function parseLookup(
         : "missing secret ID",
     );
   }
+  if (secretId.length > MAX_ID_LENGTH) {
+    return reject(`secret ID longer than ${MAX_ID_LENGTH} characters`);
+  }
   const refreshNow = parseFlag(values.get("refreshNow"));
   if (refreshNow === undefined) return reject("invalid refreshNow value");
   const roleArn = parseRoleArn(values.get("roleArn"));
@@ -200,6 +210,9 @@ function parseParameter(
   if (!(values instanceof Map)) return values;
   const name = values.get("name");
   if (!name) return reject("missing parameter name");
+  if (name.length > MAX_ID_LENGTH) {
+    return reject(`parameter name longer than ${MAX_ID_LENGTH} characters`);
+  }
   const version = values.get("version");
   const label = values.get("label");
   if (version && label) return reject("version and label can't both be given");

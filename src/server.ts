@@ -3,19 +3,25 @@
  * contract's checks in order; `listener.ts` binds it to loopback (and a Unix
  * socket). It answers secrets, and, when given them, Parameter Store
  * parameters and metrics; it reports each answer to the audit log and the
- * metrics when there are any. Fresh cache hits are answered synchronously,
- * and what a URL parses to is remembered.
+ * metrics when there are any. Fresh cache hits are answered synchronously
+ * and hold no `max_conn` slot; only lookups that wait on the cache's fetch
+ * do. What a URL parses to is remembered. Answers from the cache or AWS are
+ * logged one line each; `/ping` and refusals, which anyone on the host can
+ * cause, at a bounded rate (`refusal_log.ts`); every URL is logged cut to a
+ * bounded length (`request_line.ts`).
  *
  * @module
  */
 
-import {
-  rejection,
-  type RequestRejection,
-  upstreamBody,
-  UpstreamError,
-  upstreamStatus,
-} from "./errors.ts";
+import { rejection, type RequestRejection } from "./errors.ts";
+import type {
+  AuditEvent,
+  LookupAnswer,
+  LookupService,
+  RequestLog,
+  RequestMetrics,
+  RouteLabel,
+} from "./handler_services.ts";
 import type { Handler } from "./listener.ts";
 import { memoize } from "./memo.ts";
 import {
@@ -29,62 +35,35 @@ import {
   type RouteFeatures,
   type SecretLookup,
 } from "./request.ts";
+import { requestLine } from "./request_line.ts";
+import { isForwarded, isLocalAuthority } from "./request_origin.ts";
+import { RefusalLog } from "./refusal_log.ts";
+import { failed, JSON_HEADERS, rejected, TEXT_HEADERS } from "./responses.ts";
 
-/** A cache's answer: the body, the version it holds, how it was produced. */
-export interface LookupAnswer {
-  readonly body: string;
-  readonly versionId: string;
-  readonly outcome: string;
-}
-
-/** What the handler needs of a cache (`SecretCache` has it). */
-export interface LookupService<L> {
-  /** Resolves to the answer; rejects with `UpstreamError`. */
-  get(lookup: L): Promise<LookupAnswer>;
-  /** An answer it can give at once (a fresh cache hit), else `undefined`. */
-  peek?(lookup: L): LookupAnswer | undefined;
-}
-
-/** What the handler needs of the logger. */
-export interface RequestLog {
-  info(message: string): void;
-  error(message: string): void;
-}
-
-/** One served (or refused by AWS) secret or parameter, for the audit log. */
-export interface AuditEvent {
-  readonly kind: "secret" | "parameter";
-  /** The secret id or parameter name as asked. */
-  readonly id: string;
-  readonly roleArn?: string;
-  readonly status: number;
-  /** Undefined when no value was served. */
-  readonly versionId?: string;
-  /** The cache outcome (`hit`, `miss`, ...), or `error`. */
-  readonly outcome: string;
-}
-
-/** Where the handler counts requests, and what renders `/metrics`. */
-export interface RequestMetrics {
-  recordRequest(route: RouteLabel, status: number): void;
-  /** The Prometheus text; `inFlight` is the requests being answered now. */
-  render(inFlight: number): string;
-  readonly contentType: string;
-}
-
-/** The route a request counts under: never a secret id. */
-export type RouteLabel = "ping" | "secret" | "parameter" | "metrics" | "other";
+export type {
+  AuditEvent,
+  LookupAnswer,
+  LookupService,
+  RequestLog,
+  RequestMetrics,
+  RouteLabel,
+};
 
 /** Everything the request path depends on. */
 export interface HandlerOptions {
   readonly pathPrefix: string;
-  /** Requests in flight beyond this get 429; `/ping` has two more. */
+  /**
+   * Lookups waiting on the cache's fetch (a miss or a renewal, which may
+   * wait on AWS) beyond this get 429. Requests answered at once, fresh cache
+   * hits and `/ping` included, hold no slot and are never refused for it.
+   */
   readonly maxConn: number;
   /** The SSRF token check over the configured headers. */
   readonly isAuthorized: (headers: Headers) => boolean;
   /**
    * False when the operator lets the Unix socket's file mode alone guard
-   * it: requests arriving on it skip the token check. Default true.
+   * it: requests arriving on it skip the token check (never the Host and
+   * proxy-header checks). Default true.
    */
   readonly unixSocketRequiresToken?: boolean;
   readonly secrets: LookupService<SecretLookup>;
@@ -104,9 +83,15 @@ export interface HandlerOptions {
    * replaces, so `maxConn` holds across them; default the handler's own.
    */
   readonly slots?: RequestSlots;
+  /**
+   * Where `/ping` and refused requests are logged, at a bounded rate; shared
+   * across reloads like `slots`, and flushed at shutdown. Default the
+   * handler's own, on `log`.
+   */
+  readonly refusals?: RefusalLog;
 }
 
-/** Requests being answered now, against `maxConn`. */
+/** Lookups waiting on the cache's fetch now, against `maxConn`. */
 export interface RequestSlots {
   inFlight: number;
 }
@@ -114,7 +99,6 @@ export interface RequestSlots {
 /** Ready once the warm-up list has been tried; not while shutting down. */
 export type Readiness = "ready" | "warming up" | "stopping";
 
-const PING_EXTRA_SLOTS = 2;
 /** Distinct URLs whose parsing is remembered; longer URLs are parsed each time. */
 const ROUTE_MEMO = { capacity: 1024, maxKeyLength: 512 };
 
@@ -123,19 +107,23 @@ interface Routed {
   readonly target: RequestTarget;
   readonly parsed: ParsedRoute;
   readonly label: RouteLabel;
+  readonly isPing: boolean;
+  /** Whether the URL's authority is a loopback name (see `request_origin.ts`). */
+  readonly hasLocalAuthority: boolean;
   /** The log line of a GET answered 200, the usual case: one string, reused. */
   readonly okLine: string;
 }
 
-const JSON_HEADERS = { "content-type": "application/json" };
-const TEXT_HEADERS = { "content-type": "text/plain; charset=utf-8" };
-
 /**
- * Builds the handler: limit, token, method, route, cache, respond. Every
- * request is logged with its path and status, never with headers.
+ * Builds the handler: origin, token, method, route, cache, limit, respond.
+ * Answers from the cache (or AWS) and `/metrics` are logged one line each;
+ * `/ping` and refusals through the rate-bounded {@linkcode RefusalLog}.
+ * Lines hold the method, the path (cut to a bounded length) and the status,
+ * never headers.
  */
 export function createHandler(options: HandlerOptions): Handler {
   const slots = options.slots ?? { inFlight: 0 };
+  const refusals = options.refusals ?? new RefusalLog({ log: options.log });
   const features: RouteFeatures = {
     allowRoleArn: options.allowRoleArn,
     parameterStore: options.parameters !== undefined,
@@ -149,74 +137,127 @@ export function createHandler(options: HandlerOptions): Handler {
       target,
       parsed,
       label: parsed.ok ? parsed.route.kind : "other",
-      okLine: `GET ${target.pathname}${target.search} 200`,
+      isPing: isPingPath(target.pathname),
+      hasLocalAuthority: isLocalAuthority(url),
+      okLine: requestLine({
+        method: "GET",
+        target: `${target.pathname}${target.search}`,
+        status: 200,
+      }),
     };
   }, ROUTE_MEMO);
   const trustsUnixSocket = options.unixSocketRequiresToken === false;
-  const inFlightNow = () => slots.inFlight;
+  const context: Context = {
+    options,
+    slots,
+    logged: (request, routed, response) => {
+      options.metrics?.recordRequest(routed.label, response.status);
+      options.log.info(
+        response.status === 200 ? routed.okLine : requestLine({
+          method: request.method,
+          target: targetOf(routed),
+          status: response.status,
+        }),
+      );
+      return response;
+    },
+    quiet: (request, routed, response) => {
+      options.metrics?.recordRequest(routed.label, response.status);
+      refusals.record(
+        `${routed.label} ${response.status}`,
+        () =>
+          requestLine({
+            method: request.method,
+            target: targetOf(routed),
+            status: response.status,
+          }),
+      );
+      return response;
+    },
+  };
   return (request, info) => {
     const routed = route(request.url);
     // Only a Host header that passed the listener's check yet names no valid
     // host (a port over 65535, say) gets here without a URL.
     if (routed === undefined) return new Response(null, { status: 400 });
-    const { target } = routed;
-    const isPing = isPingPath(target.pathname);
-    const limit = options.maxConn + (isPing ? PING_EXTRA_SLOTS : 0);
-    if (slots.inFlight >= limit) {
-      return logged(options, request, routed, reject(rejection.tooMany()));
+    const transport = info?.remoteAddr.transport;
+    const refused = refusal(options, request, routed, {
+      isUnixSocket: transport === "unix",
+      needsToken: !(trustsUnixSocket && transport === "unix"),
+    });
+    if (refused !== undefined) {
+      return context.quiet(request, routed, rejected(refused));
     }
-    const needsToken = !isPing &&
-      !(trustsUnixSocket && info?.remoteAddr.transport === "unix");
-    const answered = answer(
-      options,
-      request,
-      routed.parsed,
-      needsToken,
-      inFlightNow,
-    );
-    // Answered at once (a rejection, /ping, a cache hit): it held no slot,
-    // and Deno.serve sends a plain Response without another turn.
-    if (answered instanceof Response) {
-      return logged(options, request, routed, answered);
-    }
-    slots.inFlight++;
-    return answered.then(
-      (response) => logged(options, request, routed, response),
-    ).finally(() => slots.inFlight--);
+    return answer(context, request, routed);
   };
 }
 
-function answer(
+/** What the answering steps share. */
+interface Context {
+  readonly options: HandlerOptions;
+  readonly slots: RequestSlots;
+  /** Counts and logs an answer on a line of its own. */
+  readonly logged: (req: Request, routed: Routed, res: Response) => Response;
+  /** Counts an answer and logs it at the refusal log's bounded rate. */
+  readonly quiet: (req: Request, routed: Routed, res: Response) => Response;
+}
+
+function targetOf({ target }: Routed): string {
+  return `${target.pathname}${target.search}`;
+}
+
+/**
+ * The contract's checks before a request is routed, in order: Host, proxy
+ * headers, token (`/ping` skips those two), method, query.
+ */
+function refusal(
   options: HandlerOptions,
   request: Request,
-  parsed: ParsedRoute,
-  needsToken: boolean,
-  inFlight: () => number,
-): Response | Promise<Response> {
-  if (needsToken) {
-    if (request.headers.has("x-forwarded-for")) {
-      return reject(rejection.forwarded());
-    }
-    if (!options.isAuthorized(request.headers)) {
-      return reject(rejection.badToken());
+  routed: Routed,
+  via: { readonly isUnixSocket: boolean; readonly needsToken: boolean },
+): RequestRejection | undefined {
+  // Deno.serve puts the socket's path in the URL of a Unix socket request
+  // without a Host header; no browser sends one.
+  const isLocal = routed.hasLocalAuthority ||
+    (via.isUnixSocket && !request.headers.has("host"));
+  if (!isLocal) return rejection.invalidHost();
+  if (!routed.isPing) {
+    if (isForwarded(request.headers)) return rejection.forwarded();
+    if (via.needsToken && !options.isAuthorized(request.headers)) {
+      return rejection.badToken();
     }
   }
-  if (request.method !== "GET") return reject(rejection.notAllowed());
-  if (!parsed.ok) return reject(parsed.rejection);
-  const { route } = parsed;
+  if (request.method !== "GET") return rejection.notAllowed();
+  if (!routed.parsed.ok) return routed.parsed.rejection;
+  return undefined;
+}
+
+/** A routed GET that passed every check. */
+function answer(
+  context: Context,
+  request: Request,
+  routed: Routed,
+): Response | Promise<Response> {
+  const { options } = context;
+  // `refusal` let only parsed routes through.
+  const { route } = routed.parsed as Extract<ParsedRoute, { ok: true }>;
   switch (route.kind) {
     case "ping":
-      return ping(options, route.ready);
+      return context.quiet(request, routed, ping(options, route.ready));
     case "metrics":
       // Routed only when the handler has metrics (see `features`).
-      return new Response(options.metrics!.render(inFlight()), {
-        headers: { "content-type": options.metrics!.contentType },
-      });
+      return context.logged(
+        request,
+        routed,
+        new Response(options.metrics!.render(context.slots.inFlight), {
+          headers: { "content-type": options.metrics!.contentType },
+        }),
+      );
     case "secret":
-      return looked(options, options.secrets, route);
+      return looked(context, request, routed, options.secrets, route);
     case "parameter":
       // Routed only when the handler has a parameter cache.
-      return looked(options, options.parameters!, route);
+      return looked(context, request, routed, options.parameters!, route);
   }
 }
 
@@ -232,15 +273,30 @@ function ping(options: HandlerOptions, ready: boolean): Response {
 /** A lookup route: a secret, or a parameter. */
 type LookupRoute = Extract<Route, { kind: "secret" | "parameter" }>;
 
-/** A lookup answered from the cache at once, or after it fetches. */
+/**
+ * A lookup answered from the cache at once (a fresh hit, which holds no
+ * slot), or after the cache fetches: only that takes one of `maxConn`
+ * slots, so hits are served however many misses wait on a stalled AWS.
+ */
 function looked<R extends LookupRoute>(
-  options: HandlerOptions,
+  context: Context,
+  request: Request,
+  routed: Routed,
   service: LookupService<R["lookup"]>,
   route: R,
 ): Response | Promise<Response> {
+  const { options, slots } = context;
   const hit = service.peek?.(route.lookup);
-  if (hit !== undefined) return served(options, route, hit);
-  return fetched(options, service, route);
+  if (hit !== undefined) {
+    return context.logged(request, routed, served(options, route, hit));
+  }
+  if (slots.inFlight >= options.maxConn) {
+    return context.quiet(request, routed, rejected(rejection.tooMany()));
+  }
+  slots.inFlight++;
+  return fetched(options, service, route).then(
+    (response) => context.logged(request, routed, response),
+  ).finally(() => slots.inFlight--);
 }
 
 /** A value the cache must fetch or renew first. */
@@ -283,40 +339,4 @@ function auditEvent(
       ? { outcome: "error" }
       : { versionId: answer.versionId, outcome: answer.outcome }),
   };
-}
-
-/** The one place where a thrown error becomes an HTTP answer. */
-function failed(log: RequestLog, error: unknown): Response {
-  const failure = error instanceof UpstreamError
-    ? error.failure
-    : { kind: "internal" as const, detail: String(error) };
-  if (failure.kind === "internal") {
-    log.error(`Unexpected failure: ${failure.detail}`);
-  }
-  return new Response(upstreamBody(failure), {
-    status: upstreamStatus(failure),
-    headers: JSON_HEADERS,
-  });
-}
-
-function reject(rejected: RequestRejection): Response {
-  return new Response(rejected.body, {
-    status: rejected.status,
-    headers: TEXT_HEADERS,
-  });
-}
-
-function logged(
-  options: HandlerOptions,
-  request: Request,
-  { target, okLine, label }: Routed,
-  response: Response,
-): Response {
-  options.metrics?.recordRequest(label, response.status);
-  options.log.info(
-    response.status === 200 && request.method === "GET"
-      ? okLine
-      : `${request.method} ${target.pathname}${target.search} ${response.status}`,
-  );
-  return response;
 }

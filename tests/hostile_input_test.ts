@@ -486,40 +486,80 @@ Deno.test("hostile input over raw TCP, process level", async (t) => {
   );
 
   await t.step(
-    "absolute-form targets and a foreign Host route on the path alone",
+    "a Host or absolute-form target naming another machine is 400 Invalid Host, /ping included; loopback names pass",
     async () => {
+      server.resetCalls();
       const absolute = (authority: string, target: string) =>
         `http://${authority}${target}`;
+      const withHost = (host: string, target: string, headers: string[] = []) =>
+        requestHead(`GET ${target} HTTP/1.1`, [
+          `Host: ${host}`,
+          ...headers,
+          CLOSE,
+        ]);
+      const invalid = [400, "Invalid Host"] as const;
       await expectAnswers(agent, {
-        "absolute /ping": [
-          get(absolute(`127.0.0.1:${agent.port}`, "/ping")),
-          200,
-          "healthy",
+        // DNS rebinding: a page at evil.example whose name now points here.
+        "Host of another machine, with the token": [
+          withHost("evil.example:8080", "/v1/h/db", [TOKEN]),
+          ...invalid,
+        ],
+        "Host of another machine, no token": [
+          withHost("evil.example", "/v1/h/db"),
+          ...invalid,
+        ],
+        "Host of another machine, /ping": [
+          withHost(`evil.example:${agent.port}`, "/ping"),
+          ...invalid,
+        ],
+        "Host of a name under localhost": [
+          withHost("localhost.evil.example", "/v1/h/db", [TOKEN]),
+          ...invalid,
+        ],
+        "Host of another loopback spelling": [
+          withHost("127.1", "/v1/h/db", [TOKEN]),
+          ...invalid,
         ],
         "absolute, another machine, with the token": [
           get(absolute("evil.example", "/v1/h/db"), [TOKEN]),
-          200,
-          new RegExp(DB_VALUE),
+          ...invalid,
         ],
         "absolute, another machine, no token": [
           get(absolute("evil.example", "/v1/h/db")),
-          403,
-          "Bad Token",
+          ...invalid,
         ],
-        "Host of another machine, with the token": [
-          requestHead("GET /v1/h/db HTTP/1.1", [
-            "Host: evil.example:8080",
-            TOKEN,
-            CLOSE,
-          ]),
+      });
+      assert.equal(server.calls().length, 0, "a call reached AWS");
+      const loopback: Record<string, [string, number, RegExp]> = {};
+      for (
+        const host of [
+          "localhost",
+          `localhost:${agent.port}`,
+          "LOCALHOST",
+          "127.0.0.1",
+          `127.0.0.1:${agent.port}`,
+          "[::1]",
+          "[::1]:2773",
+        ]
+      ) {
+        loopback[`Host ${host}`] = [
+          withHost(host, "/v1/h/db", [TOKEN]),
           200,
           new RegExp(DB_VALUE),
-        ],
-        "Host of another machine, no token": [
-          requestHead("GET /v1/h/db HTTP/1.1", ["Host: evil.example", CLOSE]),
-          403,
-          "Bad Token",
-        ],
+        ];
+      }
+      loopback["absolute /ping"] = [
+        get(absolute(`127.0.0.1:${agent.port}`, "/ping")),
+        200,
+        /^healthy$/,
+      ];
+      loopback["no Host (HTTP/1.0)"] = [
+        requestHead("GET /ping HTTP/1.0"),
+        200,
+        /^healthy$/,
+      ];
+      await expectAnswers(agent, loopback);
+      await expectAnswers(agent, {
         "OPTIONS * (a CORS preflight shape)": [
           requestHead("OPTIONS * HTTP/1.1", [HOST, CLOSE]),
           403,

@@ -15,7 +15,11 @@ const KNOWN_MESSAGES = new Set([
   "invalid ready value",
   // request.ts's own message for a path that is not valid percent-encoded UTF-8.
   "invalid secret ID encoding",
+  // Longer than Secrets Manager's maximum: refused before any call to AWS.
+  "secret ID longer than 2048 characters",
 ]);
+/** Secrets Manager's longest SecretId. */
+const MAX_ID_LENGTH = 2048;
 
 // Pieces of secret ids: names, ARNs, and characters that need encoding.
 const ID_PIECES = [
@@ -219,18 +223,20 @@ function wellFormed(random: SeededRandom): Generated {
   const path = isQueryStyle ? "/secretsmanager/get" : `${prefix}${encodedId}`;
   const url = `${ORIGIN}${path}${query === "" ? "" : `?${query}`}`;
   const refreshNow = chosen.refreshNow?.toLowerCase();
-  const expected: ParsedRoute = {
-    ok: true,
-    route: {
-      kind: "secret",
-      lookup: {
-        secretId: id,
-        refreshNow: refreshNow === "true" || refreshNow === "1",
-        ...(chosen.versionId ? { versionId: chosen.versionId } : {}),
-        ...(chosen.versionStage ? { versionStage: chosen.versionStage } : {}),
+  const expected: ParsedRoute = id.length > MAX_ID_LENGTH
+    ? bad(`secret ID longer than ${MAX_ID_LENGTH} characters`)
+    : {
+      ok: true,
+      route: {
+        kind: "secret",
+        lookup: {
+          secretId: id,
+          refreshNow: refreshNow === "true" || refreshNow === "1",
+          ...(chosen.versionId ? { versionId: chosen.versionId } : {}),
+          ...(chosen.versionStage ? { versionStage: chosen.versionStage } : {}),
+        },
       },
-    },
-  };
+    };
   // A whole id of "." or ".." is a dot segment that URL parsing removes, and a
   // path that spells another route is that route: the model below covers them.
   const isPlain = isQueryStyle ||
@@ -333,6 +339,9 @@ function model(url: URL, prefix: string): ParsedRoute {
     return bad(
       isQueryStyle ? "missing parameter secretId" : "missing secret ID",
     );
+  }
+  if (id.length > MAX_ID_LENGTH) {
+    return bad(`secret ID longer than ${MAX_ID_LENGTH} characters`);
   }
   const refresh = last("refreshNow");
   if (refresh !== undefined && !/^(true|false|1|0)$/i.test(refresh)) {

@@ -175,3 +175,47 @@ Deno.test("anything else is 404 Not found", () => {
     }, path);
   }
 });
+
+Deno.test("a secret id of up to 2048 characters is looked up; a longer one is a 400, in both styles", () => {
+  const longest = "a".repeat(2048);
+  const tooLong = `${longest}b`;
+  const refused = {
+    kind: "bad_request",
+    status: 400,
+    body: "secret ID longer than 2048 characters",
+  };
+  assert.equal(lookupOf(`/v1/${longest}`)?.secretId, longest);
+  assert.equal(
+    lookupOf(`/secretsmanager/get?secretId=${longest}`)?.secretId,
+    longest,
+  );
+  assert.deepEqual(rejectionOf(`/v1/${tooLong}`), refused);
+  assert.deepEqual(
+    rejectionOf(`/secretsmanager/get?secretId=${tooLong}`),
+    refused,
+  );
+  // Counted after percent-decoding: 2048 escapes are 2048 characters.
+  assert.equal(lookupOf(`/v1/${"%41".repeat(2048)}`)?.secretId.length, 2048);
+  assert.deepEqual(rejectionOf(`/v1/${"%41".repeat(2049)}`), refused);
+});
+
+Deno.test("a parameter name over 2048 characters is a 400", () => {
+  const parameter = (name: string) =>
+    parseRoute(
+      new URL(
+        `http://127.0.0.1:2773/systemsmanager/parameters/get?name=${name}`,
+      ),
+      "/v1/",
+      { parameterStore: true },
+    );
+  const accepted = parameter("p".repeat(2048));
+  assert.ok(accepted.ok && accepted.route.kind === "parameter");
+  assert.deepEqual(parameter("p".repeat(2049)), {
+    ok: false,
+    rejection: {
+      kind: "bad_request",
+      status: 400,
+      body: "parameter name longer than 2048 characters",
+    },
+  });
+});
