@@ -19,9 +19,10 @@ import {
 } from "./aws_profile.ts";
 import { createCredentialProcessProvider } from "./credential_process.ts";
 import { createCredentialsFileProvider } from "./credentials_file.ts";
-import { addressUrl, listen } from "./listener.ts";
+import { addressUrl, listen, refuseServeAddressOverride } from "./listener.ts";
 import { consoleLogger, type Logger, openFileLogger } from "./logger.ts";
 import type { ParameterLookup } from "./request.ts";
+import { RefusalLog } from "./refusal_log.ts";
 import { reload } from "./reload.ts";
 import { secretsCacheSource } from "./secrets_cache_source.ts";
 import {
@@ -50,6 +51,7 @@ const DRAIN_LIMIT_MS = 10_000;
 export async function runAgent(
   configPath: string | undefined,
 ): Promise<number> {
+  refuseServeAddressOverride(Deno.env.get("DENO_SERVE_ADDRESS"));
   let config = loadConfig(configPath);
   let token = resolveToken(config.ssrfEnvVariables);
   const log: Logger = config.logToFile
@@ -105,6 +107,8 @@ export async function runAgent(
   }
 
   const slots: RequestSlots = { inFlight: 0 };
+  // Shared by the handlers a reload replaces, so a second's count survives one.
+  const refusals = new RefusalLog({ log });
   const shared: Omit<
     HandlerOptions,
     "pathPrefix" | "maxConn" | "isAuthorized"
@@ -119,6 +123,7 @@ export async function runAgent(
     readiness: () =>
       stopping ? "stopping" : warmUp.isFinished ? "ready" : "warming up",
     slots,
+    refusals,
   };
   const handlerFor = (settings: Config, tokenValue: string) =>
     createHandler({
@@ -158,7 +163,7 @@ export async function runAgent(
     unixSocket: config.unixSocketPath === undefined
       ? undefined
       : { path: config.unixSocketPath, mode: config.unixSocketMode },
-    onRotationError: (error) => log.error(error.message),
+    onError: (error) => log.error(error.message),
     onListen: (address) => {
       const line = `Agent/${VERSION} listening on ${addressUrl(address)}`;
       console.log(line);
@@ -178,6 +183,7 @@ export async function runAgent(
   ]);
   parameters?.client.destroy();
   client.destroy();
+  refusals.flush();
   log.info("Agent stopped");
   await audit?.log.close();
   await log.close();

@@ -33,7 +33,7 @@ Deno.test("listen on a port in use fails with one clear message", async () => {
   }
 });
 
-Deno.test("a second agent on the same port is refused, reusePort notwithstanding", async () => {
+Deno.test("a second agent on the same port is refused", async () => {
   const first = await listen(ok, { port: 0 });
   try {
     await assert.rejects(
@@ -81,7 +81,7 @@ Deno.test("idle, half-sent and keep-alive connections are closed at the age limi
   }
 });
 
-Deno.test("a request in flight when its generation retires still gets its answer", async () => {
+Deno.test("a request in flight at its connection's age limit still gets its answer", async () => {
   const release = Promise.withResolvers<void>();
   const started = Promise.withResolvers<void>();
   const server = await listen(async () => {
@@ -119,7 +119,7 @@ async function readAnswer(conn: Deno.Conn): Promise<string | null> {
   return text;
 }
 
-Deno.test("across rotations, a busy keep-alive client is told to close and never loses a request on a reused connection", async () => {
+Deno.test("across age limits, a busy keep-alive client is told to close and never loses a request on a reused connection", async () => {
   const server = await listen(ok, { port: 0, maxConnectionAgeMs: 120 });
   const request = encode("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   let answered = 0;
@@ -142,8 +142,8 @@ Deno.test("across rotations, a busy keep-alive client is told to close and never
           }
           const answer = await readAnswer(conn);
           if (answer === null) {
-            // A fresh connection may meet a listener that just closed, and a
-            // client retries then; a reused one must have been told first.
+            // A fresh connection lost is a client retry; a reused one must
+            // have been told to close first.
             if (onThisConnection > 0) lostOnReused++;
             break;
           }

@@ -165,6 +165,10 @@ export function computeGrants(deployment: Deployment): Grants {
   for (const name of config.ssrfEnvVariables) {
     env.add(name, "an SSRF token variable (ssrf_env_variables)");
   }
+  env.add(
+    "DENO_SERVE_ADDRESS",
+    "checked at start-up: the agent refuses to start while it is set",
+  );
 
   sys.add("osRelease", "the AWS SDK's user agent names the OS release");
   for (const address of config.listenAddresses) {

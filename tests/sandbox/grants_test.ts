@@ -569,7 +569,7 @@ Deno.test("a token variable without file:// grants no token file, even when a la
   ]);
 });
 
-Deno.test("the ssrf_env_variables names and the SDK's names are granted, no others", () => {
+Deno.test("the ssrf_env_variables names, the SDK's names and DENO_SERVE_ADDRESS are granted, no others", () => {
   const grants = grantsOf({
     config: { ssrfEnvVariables: ["MY_TOKEN", "OTHER_TOKEN"] },
   });
@@ -577,6 +577,7 @@ Deno.test("the ssrf_env_variables names and the SDK's names are granted, no othe
     ...SDK_ENVIRONMENT,
     "MY_TOKEN",
     "OTHER_TOKEN",
+    "DENO_SERVE_ADDRESS",
   ]);
 });
 
