@@ -322,6 +322,11 @@ export async function runMainWithFlags(
   }
 }
 
+/** The last lines of a stream's text, for failure messages. */
+function lastLines(text: string, count = 10): string {
+  return text.trimEnd().split("\n").slice(-count).join("\n");
+}
+
 /** A finished process's output as text. */
 function decodedExit(
   output: { code: number; stdout: Uint8Array; stderr: Uint8Array },
@@ -360,8 +365,10 @@ export async function startAgent(
   const child = await spawn(launch, dir);
   const stdout = new TextSink(child.stdout);
   const stderr = new TextSink(child.stderr);
+  let exitCode: number | undefined;
   const exited = (async () => {
     const { code } = await child.status;
+    exitCode = code;
     await Promise.all([stdout.done, stderr.done]);
     return { code, stdout: stdout.text, stderr: stderr.text };
   })();
@@ -402,16 +409,28 @@ export async function startAgent(
         : Deno.createHttpClient({
           proxy: { transport: "unix", path: options.unixSocket },
         });
-      const response = await fetch(`${options.origin ?? url}${path}`, {
-        method: options.method ?? "GET",
-        headers,
-        client,
-      });
-      return {
-        status: response.status,
-        body: await response.text(),
-        headers: response.headers,
-      };
+      try {
+        const response = await fetch(`${options.origin ?? url}${path}`, {
+          method: options.method ?? "GET",
+          headers,
+          client,
+        });
+        return {
+          status: response.status,
+          body: await response.text(),
+          headers: response.headers,
+        };
+      } catch (error) {
+        // Say why the agent did not answer: its exit, and its last words.
+        throw new Error(
+          `${path}: ${
+            error instanceof Error ? error.message : error
+          }; the agent ${
+            exitCode === undefined ? "is running" : `exited with ${exitCode}`
+          }; last stderr lines:\n${lastLines(stderr.text)}`,
+          { cause: error },
+        );
+      }
     },
     stop,
     signal: (signal) => child.kill(signal),
