@@ -6,40 +6,47 @@
  * @module
  */
 
-import { createAgentMetrics, type ObservedCache } from "./agent_metrics.ts";
-import { openAuditLog } from "./audit_log.ts";
-import { SecretCache } from "./cache.ts";
-import type { SecretCacheOptions } from "./cache_options.ts";
-import { type Config, loadConfig } from "./config.ts";
+import {
+  createAgentMetrics,
+  type ObservedCache,
+} from "./metrics/agent_metrics.ts";
+import { openAuditLog } from "./log/audit_log.ts";
+import { SecretCache } from "./cache/cache.ts";
+import type { SecretCacheOptions } from "./cache/cache_options.ts";
+import { type Config, loadConfig } from "./config/config.ts";
 import {
   awsFilePaths,
   credentialFileRefused,
   ownCredentialProcess,
   readProfile,
-} from "./aws_profile.ts";
-import { createCredentialProcessProvider } from "./credential_process.ts";
-import { createCredentialsFileProvider } from "./credentials_file.ts";
-import { addressUrl, listen, refuseServeAddressOverride } from "./listener.ts";
-import { consoleLogger, type Logger, openFileLogger } from "./logger.ts";
-import type { ParameterLookup } from "./request.ts";
-import { RefusalLog } from "./refusal_log.ts";
-import { reload } from "./reload.ts";
-import { secretsCacheSource } from "./secrets_cache_source.ts";
+} from "./aws/profile.ts";
+import { createCredentialProcessProvider } from "./aws/credential_process.ts";
+import { createCredentialsFileProvider } from "./aws/credentials_file.ts";
+import {
+  addressUrl,
+  listen,
+  refuseServeAddressOverride,
+} from "./http/listener.ts";
+import { consoleLogger, type Logger, openFileLogger } from "./log/logger.ts";
+import type { ParameterLookup } from "./http/request.ts";
+import { RefusalLog } from "./http/refusal_log.ts";
+import { reload } from "./config/reload.ts";
+import { secretsCacheSource } from "./aws/secrets_cache_source.ts";
 import {
   createSecretsClient,
   type Credentials,
   type SecretsClient,
-} from "./secrets_client.ts";
+} from "./aws/secrets_client.ts";
 import {
   createHandler,
   type HandlerOptions,
   type RequestSlots,
-} from "./server.ts";
-import { checkAws, logEndpoint } from "./startup_checks.ts";
+} from "./http/handler.ts";
+import { checkAws, logEndpoint } from "./aws/startup_checks.ts";
 import { describeStartupError } from "./startup_error.ts";
-import { createTokenCheck, resolveToken } from "./token.ts";
+import { createTokenCheck, resolveToken } from "./http/token.ts";
 import { VERSION } from "./version.ts";
-import { startWarmUp } from "./warm_up.ts";
+import { startWarmUp } from "./cache/warm_up.ts";
 
 const DRAIN_LIMIT_MS = 10_000;
 
@@ -193,7 +200,7 @@ export async function runAgent(
 /**
  * The agent's own credentials source when it has one: `credentials_file_path`,
  * or a profile's `credential_process` (run without a shell, see
- * `credential_process.ts`); otherwise undefined, and the SDK's chain decides.
+ * `aws/credential_process.ts`); otherwise undefined, and the SDK's chain decides.
  */
 async function credentialsProvider(
   config: Config,
@@ -264,7 +271,7 @@ async function parameterCache(
   client: { destroy(): void };
 }> {
   const { createParametersClient, parametersCacheSource } = await import(
-    "./parameters_client.ts"
+    "./aws/parameters_client.ts"
   );
   const parameters = createParametersClient(client, config.maxAssumedRoles);
   const cache = new SecretCache(

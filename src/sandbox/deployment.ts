@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 
 /** The settings of the AWS profile in use (and the profiles it sources). */
 export interface ProfileFacts {

@@ -8,7 +8,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { ownCredentialProcess } from "../aws_profile.ts";
+import { ownCredentialProcess } from "../aws/profile.ts";
 import { AWS_REGIONS, awsHost, type AwsService } from "./aws_hosts.ts";
 import type { Deployment } from "./deployment.ts";
 import { SDK_ENVIRONMENT } from "./sdk_environment.ts";

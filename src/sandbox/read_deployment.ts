@@ -6,8 +6,8 @@
  * @module
  */
 
-import { awsFilePaths, readProfile } from "../aws_profile.ts";
-import { loadConfig } from "../config.ts";
+import { awsFilePaths, readProfile } from "../aws/profile.ts";
+import { loadConfig } from "../config/config.ts";
 import type { Deployment } from "./deployment.ts";
 
 /** Options of {@linkcode readDeployment}. */

@@ -5,10 +5,10 @@
  * @module
  */
 
-import type { SecretRequest } from "../../src/secret_value.ts";
-import { SecretCache } from "../../src/cache.ts";
-import { secretsCacheSource } from "../../src/secrets_cache_source.ts";
-import { DEFAULT_CONFIG } from "../../src/config.ts";
+import type { SecretRequest } from "../../src/cache/secret_value.ts";
+import { SecretCache } from "../../src/cache/cache.ts";
+import { secretsCacheSource } from "../../src/aws/secrets_cache_source.ts";
+import { DEFAULT_CONFIG } from "../../src/config/config.ts";
 import { FakeSource } from "../support/fake_source.ts";
 
 /** The secret every hit reads: a database credential, as most secrets are. */

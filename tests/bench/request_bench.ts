@@ -8,7 +8,7 @@ import {
   parseRoute,
   type RequestTarget,
   requestTarget,
-} from "../../src/request.ts";
+} from "../../src/http/request.ts";
 import { SECRET_ID } from "./_fixtures.ts";
 
 const PREFIX = "/v1/";

@@ -5,7 +5,10 @@
  * @module
  */
 
-import { type SecretValue, toResponseBody } from "../../src/secret_value.ts";
+import {
+  type SecretValue,
+  toResponseBody,
+} from "../../src/cache/secret_value.ts";
 import { SECRET_ID, SECRET_STRING } from "./_fixtures.ts";
 
 const TYPICAL: SecretValue = {

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { DEFAULT_CONFIG } from "../../src/config.ts";
-import { createHandler } from "../../src/server.ts";
-import { createTokenCheck } from "../../src/token.ts";
+import { DEFAULT_CONFIG } from "../../src/config/config.ts";
+import { createHandler } from "../../src/http/handler.ts";
+import { createTokenCheck } from "../../src/http/token.ts";
 import { SECRET_ID, warmCache } from "./_fixtures.ts";
 
 const TOKEN = "bench-token-3b9f7c1e5a2d4f60";

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { DEFAULT_CONFIG } from "../../src/config.ts";
-import { createTokenCheck } from "../../src/token.ts";
+import { DEFAULT_CONFIG } from "../../src/config/config.ts";
+import { createTokenCheck } from "../../src/http/token.ts";
 
 const TOKEN = "bench-token-3b9f7c1e5a2d4f60";
 const isAuthorized = createTokenCheck(TOKEN, DEFAULT_CONFIG.ssrfHeaders);

@@ -4,7 +4,7 @@ import {
   awsFilePaths,
   ownCredentialProcess,
   readProfile,
-} from "../../src/aws_profile.ts";
+} from "../../src/aws/profile.ts";
 
 /**
  * Writes a config and a credentials file in a fresh folder (the SDK's file

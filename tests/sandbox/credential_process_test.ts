@@ -4,7 +4,7 @@ import {
   CredentialProcessError,
   parseCredentialProcessOutput,
   splitCommandLine,
-} from "../../src/credential_process.ts";
+} from "../../src/aws/credential_process.ts";
 
 const NOW = Date.parse("2026-01-01T00:00:00Z");
 const SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type Config, DEFAULT_CONFIG } from "../../src/config.ts";
+import { type Config, DEFAULT_CONFIG } from "../../src/config/config.ts";
 import { AWS_REGIONS } from "../../src/sandbox/aws_hosts.ts";
 import type { Deployment, ProfileFacts } from "../../src/sandbox/deployment.ts";
 import {

@@ -12,7 +12,7 @@ import type {
   SecretsSource,
   SecretValue,
   VersionStages,
-} from "../../src/secret_value.ts";
+} from "../../src/cache/secret_value.ts";
 
 /** The two Secrets Manager operations the cache uses. */
 export type Operation = "getSecretValue" | "describeSecret";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Scheduler } from "../../src/refresh_ahead.ts";
+import type { Scheduler } from "../../src/cache/refresh_ahead.ts";
 
 interface PendingTimer {
   readonly atMs: number;

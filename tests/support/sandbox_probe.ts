@@ -59,8 +59,12 @@ async function attempt(action: () => unknown): Promise<ProbeResult> {
     const { name, message } = error instanceof Error
       ? error
       : { name: "thrown", message: String(error) };
-    // Deno refuses remote code with a TypeError, before any connection.
-    if (/--no-remote is specified|Requires import access/.test(message)) {
+    // Deno refuses remote code with a TypeError, before any connection:
+    // --no-remote, the import grant, or the frozen lock (no new module).
+    if (
+      /--no-remote is specified|Requires import access|lockfile is out of date/
+        .test(message)
+    ) {
       return "denied";
     }
     return `error: ${name}: ${message.split("\n")[0]}`;

@@ -1,0 +1,832 @@
+import assert from "node:assert/strict";
+import { parse } from "smol-toml";
+import {
+  type Config,
+  ConfigError,
+  DEFAULT_CONFIG,
+  loadConfig,
+  parseConfig,
+} from "../../src/config/config.ts";
+import {
+  forAll,
+  fuzzSettings,
+  type SeededRandom,
+} from "../support/seeded_random.ts";
+
+/** One row of the key table, as the contract and config.ts document it. */
+type KeySpec =
+  & { readonly key: string; readonly field: keyof Config }
+  & (
+    | {
+      readonly kind: "int";
+      readonly min: number;
+      readonly max: number;
+      readonly message: string;
+    }
+    | { readonly kind: "bool" }
+    | { readonly kind: "level"; readonly message: string }
+    | { readonly kind: "string"; readonly message: string }
+    | { readonly kind: "prefix"; readonly message: string }
+    | {
+      readonly kind: "list";
+      readonly empty: string;
+      readonly message: string;
+      readonly item: RegExp;
+    }
+    | {
+      readonly kind: "secrets";
+      readonly message: string;
+      readonly tooLong: string;
+    }
+    | { readonly kind: "addresses"; readonly message: string }
+    | { readonly kind: "socket"; readonly message: string }
+    | { readonly kind: "mode"; readonly message: string }
+  );
+
+const SPECS: readonly KeySpec[] = [
+  {
+    key: "log_level",
+    field: "logLevel",
+    kind: "level",
+    message:
+      "The log level specified in the configuration file isn't valid. The log level must be DEBUG, INFO, WARN, ERROR, or NONE.",
+  },
+  { key: "log_to_file", field: "logToFile", kind: "bool" },
+  {
+    key: "http_port",
+    field: "httpPort",
+    kind: "int",
+    min: 1024,
+    max: 65535,
+    message:
+      "The HTTP port specified in the configuration file isn't valid. The HTTP port must be in the range 1024 to 65535.",
+  },
+  {
+    key: "region",
+    field: "region",
+    kind: "string",
+    message:
+      "The region specified in the configuration file must be a non-empty string.",
+  },
+  {
+    key: "ttl_seconds",
+    field: "ttlSeconds",
+    kind: "int",
+    min: 0,
+    max: 3600,
+    message:
+      "The TTL in seconds specified in the configuration file isn't valid. The TTL in seconds must be in the range 0 to 3600.",
+  },
+  {
+    key: "cache_size",
+    field: "cacheSize",
+    kind: "int",
+    min: 0,
+    max: 1000,
+    message:
+      "The cache size specified in the configuration file isn't valid. The cache size must be in the range 0 to 1000.",
+  },
+  {
+    key: "ssrf_headers",
+    field: "ssrfHeaders",
+    kind: "list",
+    empty: "The list of SSRF headers in the configuration file can't be empty.",
+    message:
+      'The list of SSRF headers in the configuration file must be a list of HTTP header names, such as ["X-Aws-Parameters-Secrets-Token"].',
+    item: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/,
+  },
+  {
+    key: "ssrf_env_variables",
+    field: "ssrfEnvVariables",
+    kind: "list",
+    empty:
+      "The list of SSRF environment variables in the configuration file can't be empty.",
+    message:
+      'The list of SSRF environment variables in the configuration file must be a list of environment variable names, such as ["AWS_TOKEN"].',
+    item: /^[^=\0]+$/,
+  },
+  {
+    key: "path_prefix",
+    field: "pathPrefix",
+    kind: "prefix",
+    message:
+      "The path prefix specified in the configuration file must begin with /.",
+  },
+  {
+    key: "max_conn",
+    field: "maxConn",
+    kind: "int",
+    min: 1,
+    max: 1000,
+    message:
+      "The maximum number of connections specified in the configuration file isn't valid. The maximum number of connections must be in the range 1 to 1000.",
+  },
+  {
+    key: "ignore_transient_errors",
+    field: "ignoreTransientErrors",
+    kind: "bool",
+  },
+  { key: "validate_credentials", field: "validateCredentials", kind: "bool" },
+  {
+    key: "credentials_file_path",
+    field: "credentialsFilePath",
+    kind: "string",
+    message:
+      "The credentials file path specified in the configuration file must be a non-empty string.",
+  },
+  {
+    key: "upstream_timeout_ms",
+    field: "upstreamTimeoutMs",
+    kind: "int",
+    min: 100,
+    max: 60000,
+    message:
+      "The upstream timeout specified in the configuration file isn't valid. The upstream timeout in milliseconds must be in the range 100 to 60000.",
+  },
+  { key: "refresh_ahead", field: "refreshAhead", kind: "bool" },
+  {
+    key: "refresh_ahead_percent",
+    field: "refreshAheadPercent",
+    kind: "int",
+    min: 50,
+    max: 95,
+    message:
+      "The refresh-ahead percentage specified in the configuration file isn't valid. The refresh-ahead percentage must be in the range 50 to 95.",
+  },
+  {
+    key: "cache_max_bytes",
+    field: "cacheMaxBytes",
+    kind: "int",
+    min: 65536,
+    max: 1073741824,
+    message:
+      "The maximum cache size in bytes specified in the configuration file isn't valid. The maximum cache size in bytes must be in the range 65536 to 1073741824.",
+  },
+  {
+    key: "warm_up_secrets",
+    field: "warmUpSecrets",
+    kind: "secrets",
+    message:
+      'The list of warm-up secrets in the configuration file must be a list of secret names or ARNs, such as ["prod/db"].',
+    tooLong:
+      "The list of warm-up secrets in the configuration file can't hold more than 1000 secrets.",
+  },
+  {
+    key: "listen_addresses",
+    field: "listenAddresses",
+    kind: "addresses",
+    message:
+      'The list of listen addresses in the configuration file must be a list of loopback addresses, 127.0.0.1 or ::1, such as ["127.0.0.1", "::1"].',
+  },
+  {
+    key: "unix_socket_path",
+    field: "unixSocketPath",
+    kind: "socket",
+    message:
+      "The Unix socket path specified in the configuration file must be an absolute path of at most 107 bytes.",
+  },
+  {
+    key: "unix_socket_mode",
+    field: "unixSocketMode",
+    kind: "mode",
+    message:
+      'The Unix socket mode specified in the configuration file isn\'t valid. The Unix socket mode must be an octal string, such as "0660", that gives the owner read and write access.',
+  },
+  {
+    key: "unix_socket_require_token",
+    field: "unixSocketRequireToken",
+    kind: "bool",
+  },
+  { key: "parameter_store", field: "parameterStore", kind: "bool" },
+  { key: "metrics", field: "metrics", kind: "bool" },
+  { key: "allow_role_arn", field: "allowRoleArn", kind: "bool" },
+  {
+    key: "max_assumed_roles",
+    field: "maxAssumedRoles",
+    kind: "int",
+    min: 1,
+    max: 100,
+    message:
+      "The maximum number of assumed roles specified in the configuration file isn't valid. The maximum number of assumed roles must be in the range 1 to 100.",
+  },
+  { key: "use_fips_endpoint", field: "useFipsEndpoint", kind: "bool" },
+  { key: "audit_log", field: "auditLog", kind: "bool" },
+];
+/** Reported once every key is valid, when no address and no socket is left. */
+const NOTHING_TO_LISTEN_ON =
+  "The list of listen addresses in the configuration file can't be empty unless unix_socket_path is set.";
+const ADDRESSES = ["127.0.0.1", "::1"];
+
+const SPEC_BY_KEY = new Map(SPECS.map((spec) => [spec.key, spec]));
+const VALID_KEYS = `The valid keys are ${
+  SPECS.map((spec) => spec.key).join(", ")
+}.`;
+const KNOWN_MESSAGES = new Set(
+  SPECS.flatMap((spec) => [
+    "message" in spec
+      ? spec.message
+      : `The value of ${spec.key} in the configuration file must be true or false.`,
+    ..."empty" in spec ? [spec.empty] : [],
+    ..."tooLong" in spec ? [spec.tooLong] : [],
+  ]).concat(NOTHING_TO_LISTEN_ON),
+);
+const UNKNOWN_KEYS = [
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "hasOwnProperty",
+  "http_prot",
+  "Log_Level",
+  "HTTP_PORT",
+  "server",
+  "1",
+  "0",
+  "a.b",
+  "",
+  "caf\u00e9",
+  "new\nline",
+];
+const SECRET_ID = /^[^\s\p{Cc}]{1,2048}$/u;
+const LEVELS = ["DEBUG", "INFO", "WARN", "ERROR", "NONE"];
+
+function unknownKeyMessage(key: string): string {
+  const shown = /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
+  return `Unknown configuration key: ${shown}. ${VALID_KEYS}`;
+}
+
+/** A TOML value: how it is written, and what a TOML parser makes of it. */
+interface TomlValue {
+  readonly text: string;
+  readonly value: unknown;
+}
+
+const DATE = Symbol("date");
+
+function tomlString(value: string, random: SeededRandom): TomlValue {
+  const isLiteral = random.chance(0.2) && /^[^'\p{Cc}]*$/u.test(value);
+  const text = isLiteral
+    ? `'${value}'`
+    // JSON escapes suit TOML basic strings, except that TOML wants DEL escaped.
+    : JSON.stringify(value).replaceAll("\x7f", "\\u007F");
+  return { text, value };
+}
+
+function integerText(value: bigint, random: SeededRandom): string {
+  if (value >= 0n && random.chance(0.2)) {
+    const [prefix, radix] = random.pick(
+      [["0x", 16], ["0o", 8], ["0b", 2]] as const,
+    );
+    return `${prefix}${value.toString(radix)}`;
+  }
+  const digits = (value < 0n ? -value : value).toString();
+  const grouped = random.chance(0.2) && digits.length > 1
+    ? `${digits[0]}_${digits.slice(1)}`
+    : digits;
+  return value < 0n
+    ? `-${grouped}`
+    : random.chance(0.1)
+    ? `+${grouped}`
+    : grouped;
+}
+
+function interestingInteger(random: SeededRandom): bigint {
+  const spec = random.pick(SPECS.filter((s) => s.kind === "int"));
+  const { min, max } = spec as { min: number; max: number };
+  return BigInt(random.pick([
+    min - 1,
+    min,
+    max,
+    max + 1,
+    random.int(min, max),
+    0,
+    1,
+    -1,
+    -random.int(1, 70000),
+    random.int(0, 2 ** 31),
+    Number.MAX_SAFE_INTEGER,
+  ])) * (random.chance(0.02) ? 2n ** 10n : 1n);
+}
+
+function scalar(random: SeededRandom): TomlValue {
+  switch (random.int(0, 9)) {
+    case 0:
+    case 1: {
+      const value = random.chance(0.05)
+        ? random.pick([2n ** 63n - 1n, -(2n ** 63n)])
+        : interestingInteger(random);
+      return { text: integerText(value, random), value };
+    }
+    case 2: {
+      const digits = random.pick([
+        String(interestingInteger(random)),
+        `00${random.int(0, 5000)}`,
+        "9".repeat(random.int(1, 40)),
+        "",
+        " 80",
+        "80 ",
+        "+80",
+        "1e3",
+        "0x10",
+        "3.5",
+        "\u0663\u0660\u0660",
+        "\uff18\uff10",
+      ]);
+      return tomlString(digits, random);
+    }
+    case 3: {
+      const [text, value] = random.pick(
+        [
+          ["300.0", 300],
+          ["3e2", 300],
+          ["2773.0", 2773],
+          ["1.5", 1.5],
+          ["-0.0", -0],
+          ["inf", Infinity],
+          ["-inf", -Infinity],
+          ["nan", NaN],
+          ["1e400", Infinity],
+        ] as const,
+      );
+      return { text, value };
+    }
+    case 4:
+      return random.pick([{ text: "true", value: true }, {
+        text: "false",
+        value: false,
+      }]);
+    case 5: {
+      const level = random.pick([...LEVELS, "INF0", "TRACE", "WARNING", ""]);
+      const cased = [...level].map((c) =>
+        random.chance(0.5) ? c.toLowerCase() : c
+      ).join("");
+      return tomlString(
+        random.chance(0.1) ? cased.replace(/i/i, "\u0131") : cased,
+        random,
+      );
+    }
+    case 6:
+      return tomlString(
+        random.pick([
+          "/v1/",
+          "/",
+          "v1/",
+          "",
+          " /v1/",
+          "/secrets/",
+          "us-east-1",
+          "/etc/aws/credentials",
+          "\u0000",
+          "x".repeat(random.int(1, 3000)),
+          "caf\u00e9",
+          "\x7f",
+          "\n",
+        ]),
+        random,
+      );
+    case 7:
+      return { text: "1979-05-27T07:32:00Z", value: DATE };
+    case 8:
+      return { text: random.pick(["{}", "{ a = 1 }"]), value: {} };
+    default:
+      return tomlString(listItem(random), random);
+  }
+}
+
+function listItem(random: SeededRandom): string {
+  return random.pick([
+    "X-Token",
+    "X-Aws-Parameters-Secrets-Token",
+    "AWS_TOKEN",
+    "X Token",
+    "X-Token:",
+    "",
+    "A=B",
+    "A\u0000B",
+    "prod/db",
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
+    "tab\there",
+    "x".repeat(2048),
+    "x".repeat(2049),
+    "\u00e9t\u00e9",
+  ]);
+}
+
+function anyValue(random: SeededRandom, depth = 0): TomlValue {
+  if (depth < 2 && random.chance(0.3)) {
+    const items = random.list(
+      0,
+      4,
+      () =>
+        random.chance(0.7)
+          ? tomlString(listItem(random), random)
+          : anyValue(random, depth + 1),
+    );
+    return {
+      text: `[${items.map((item) => item.text).join(", ")}]`,
+      value: items.map((item) => item.value),
+    };
+  }
+  return scalar(random);
+}
+
+/** The contract's rule for one key: the setting it yields, or its message. */
+function expectedSetting(
+  spec: KeySpec,
+  value: unknown,
+): { value: unknown } | { problem: string } {
+  const valid = (v: unknown) => ({ value: v });
+  switch (spec.kind) {
+    case "int": {
+      const n = typeof value === "bigint"
+        ? value
+        : typeof value === "string" && /^[0-9]+$/.test(value)
+        ? BigInt(value)
+        : undefined;
+      return n !== undefined && n >= BigInt(spec.min) && n <= BigInt(spec.max)
+        ? valid(Number(n))
+        : { problem: spec.message };
+    }
+    case "bool":
+      return typeof value === "boolean" ? valid(value) : {
+        problem:
+          `The value of ${spec.key} in the configuration file must be true or false.`,
+      };
+    case "level": {
+      // Any case, in ASCII: "\u0131nfo" (dotless i) is not INFO.
+      const level = typeof value === "string"
+        ? LEVELS.find((l) =>
+          l.toLowerCase() === value.replace(/[A-Z]/g, (c) => c.toLowerCase())
+        )
+        : undefined;
+      return level ? valid(level) : { problem: spec.message };
+    }
+    case "string":
+      return typeof value === "string" && value !== ""
+        ? valid(value)
+        : { problem: spec.message };
+    case "prefix":
+      return typeof value === "string" && value.startsWith("/")
+        ? valid(value)
+        : { problem: spec.message };
+    case "list":
+      if (!Array.isArray(value)) return { problem: spec.message };
+      if (value.length === 0) return { problem: spec.empty };
+      return value.every((item) =>
+          typeof item === "string" && spec.item.test(item)
+        )
+        ? valid(value)
+        : { problem: spec.message };
+    case "secrets":
+      if (
+        !Array.isArray(value) ||
+        !value.every((item) => typeof item === "string" && SECRET_ID.test(item))
+      ) return { problem: spec.message };
+      return new Set(value).size > 1000
+        ? { problem: spec.tooLong }
+        : valid([...new Set(value)]);
+    case "addresses":
+      return Array.isArray(value) &&
+          value.every((item) => ADDRESSES.includes(item))
+        ? valid([...new Set(value)])
+        : { problem: spec.message };
+    case "socket":
+      return typeof value === "string" && value.startsWith("/") &&
+          !value.includes("\0") &&
+          new TextEncoder().encode(value).byteLength <= 107
+        ? valid(value)
+        : { problem: spec.message };
+    case "mode": {
+      const mode = typeof value === "string" && /^0?[0-7]{3}$/.test(value)
+        ? parseInt(value, 8)
+        : 0;
+      return (mode & 0o600) === 0o600 ? valid(mode) : { problem: spec.message };
+    }
+  }
+}
+
+interface Document {
+  readonly text: string;
+  /** The setting for each valid key, by field. */
+  readonly settings: Partial<Record<keyof Config, unknown>>;
+  /** The messages the loader may report: one per bad key. */
+  readonly problems: readonly string[];
+}
+
+function renderKey(key: string, random: SeededRandom): string {
+  return /^[A-Za-z0-9_-]+$/.test(key) && random.chance(0.8)
+    ? key
+    : JSON.stringify(key);
+}
+
+/** A TOML document of real and unknown keys with values of every TOML type. */
+function document(random: SeededRandom): Document {
+  const keys = new Set<string>();
+  for (let i = random.int(0, 6); i > 0; i--) {
+    keys.add(
+      random.chance(0.85) ? random.pick(SPECS).key : random.pick(UNKNOWN_KEYS),
+    );
+  }
+  const lines: string[] = [];
+  const tables: string[] = [];
+  const settings: Partial<Record<keyof Config, unknown>> = {};
+  const problems: string[] = [];
+  for (const key of keys) {
+    const spec = SPEC_BY_KEY.get(key);
+    const value = spec !== undefined && random.chance(0.5)
+      ? validValue(spec, random)
+      : anyValue(random);
+    if (random.chance(0.1)) {
+      // A [table] section: a table, whatever the key.
+      tables.push(
+        `[${renderKey(key, random)}]\n${
+          random.pick(["", "a = 1", "http_port = 2773"])
+        }`,
+      );
+      if (spec === undefined) problems.push(unknownKeyMessage(key));
+      else problems.push(expectedProblem(spec, {}));
+      continue;
+    }
+    lines.push(`${renderKey(key, random)} = ${value.text}`);
+    if (spec === undefined) {
+      problems.push(unknownKeyMessage(key));
+      continue;
+    }
+    const outcome = expectedSetting(spec, value.value);
+    if ("problem" in outcome) problems.push(outcome.problem);
+    else settings[spec.field] = outcome.value;
+  }
+  const addresses = settings.listenAddresses as unknown[] | undefined;
+  if (
+    problems.length === 0 && addresses?.length === 0 &&
+    settings.unixSocketPath === undefined
+  ) problems.push(NOTHING_TO_LISTEN_ON);
+  const comment = random.chance(0.2) ? "# a comment\n" : "";
+  return {
+    text: comment +
+      [...lines, ...tables].join(random.pick(["\n", "\r\n", "\n\n"])),
+    settings,
+    problems,
+  };
+}
+
+function expectedProblem(spec: KeySpec, value: unknown): string {
+  const outcome = expectedSetting(spec, value);
+  assert.ok("problem" in outcome);
+  return outcome.problem;
+}
+
+/** A value the key takes, so that accepted documents are common too. */
+function validValue(spec: KeySpec, random: SeededRandom): TomlValue {
+  switch (spec.kind) {
+    case "int": {
+      const n = BigInt(
+        random.pick([spec.min, spec.max, random.int(spec.min, spec.max)]),
+      );
+      return random.chance(0.3)
+        ? tomlString(String(n), random)
+        : { text: integerText(n, random), value: n };
+    }
+    case "bool":
+      return random.pick([{ text: "true", value: true }, {
+        text: "false",
+        value: false,
+      }]);
+    case "level":
+      return tomlString(
+        [...random.pick(LEVELS)].map((c) =>
+          random.chance(0.5) ? c.toLowerCase() : c
+        ).join(""),
+        random,
+      );
+    case "string":
+    case "prefix":
+    case "socket":
+      return tomlString(random.pick(["/v1/", "/", "/a b/", "/\u00e9"]), random);
+    case "mode":
+      return tomlString(random.pick(["0600", "660", "0777", "0640"]), random);
+    case "addresses": {
+      const items = random.list(
+        0,
+        3,
+        () => tomlString(random.pick(ADDRESSES), random),
+      );
+      return {
+        text: `[${items.map((item) => item.text).join(",")}]`,
+        value: items.map((item) => item.value),
+      };
+    }
+    case "list":
+    case "secrets": {
+      const items = random.list(
+        1,
+        3,
+        () =>
+          tomlString(random.pick(["X-Token", "AWS_TOKEN", "prod_db"]), random),
+      );
+      return {
+        text: `[${items.map((item) => item.text).join(",")}]`,
+        value: items.map((item) => item.value),
+      };
+    }
+  }
+}
+
+/** What holds for any accepted configuration: types, ranges, defaults, frozen. */
+function assertSound(config: Config, givenKeys: ReadonlySet<string>): void {
+  assert.ok(Object.isFrozen(config));
+  assert.deepEqual(
+    Object.keys(config).sort(),
+    Object.keys(DEFAULT_CONFIG).sort(),
+  );
+  for (const spec of SPECS) {
+    const value: unknown = config[spec.field];
+    if (!givenKeys.has(spec.key)) {
+      assert.deepEqual(
+        value,
+        DEFAULT_CONFIG[spec.field],
+        `${spec.key} is its default`,
+      );
+      continue;
+    }
+    switch (spec.kind) {
+      case "int":
+        assert.ok(
+          Number.isSafeInteger(value) && (value as number) >= spec.min &&
+            (value as number) <= spec.max,
+          `${spec.key} = ${String(value)} is out of range`,
+        );
+        break;
+      case "bool":
+        assert.equal(typeof value, "boolean", spec.key);
+        break;
+      case "level":
+        assert.ok(LEVELS.includes(value as string), spec.key);
+        break;
+      case "string":
+        assert.ok(typeof value === "string" && value !== "", spec.key);
+        break;
+      case "prefix":
+      case "socket":
+        assert.ok(typeof value === "string" && value.startsWith("/"), spec.key);
+        break;
+      case "mode":
+        assert.ok(
+          Number.isInteger(value) && ((value as number) & 0o600) === 0o600 &&
+            (value as number) <= 0o777,
+          spec.key,
+        );
+        break;
+      case "addresses":
+        assert.ok(Array.isArray(value) && Object.isFrozen(value), spec.key);
+        assert.ok(
+          (value as unknown[]).every((a) => ADDRESSES.includes(a as string)),
+        );
+        break;
+      case "list":
+      case "secrets":
+        assert.ok(Array.isArray(value) && Object.isFrozen(value), spec.key);
+        for (const item of value as unknown[]) {
+          assert.ok(
+            typeof item === "string" &&
+              (spec.kind === "list" ? spec.item : SECRET_ID).test(item),
+            `${spec.key} item ${JSON.stringify(item)}`,
+          );
+        }
+        if (spec.kind === "list") {
+          assert.notEqual((value as unknown[]).length, 0);
+        }
+        break;
+    }
+  }
+}
+
+/** The message is one the module documents, on one line. */
+function assertKnownMessage(
+  error: ConfigError,
+  source: string | undefined,
+): void {
+  const message = error.message;
+  if (KNOWN_MESSAGES.has(message)) return;
+  const where = source === undefined
+    ? "the configuration file"
+    : `configuration file ${source}`;
+  const isUnknownKey = message.startsWith("Unknown configuration key: ") &&
+    message.endsWith(`. ${VALID_KEYS}`) && !message.includes("\n");
+  const isBadToml = message.startsWith(`Invalid TOML in ${where} at line `) &&
+    /^Invalid TOML in .* at line \d+, column \d+: \S[^\n]*$/.test(message);
+  const isNotUtf8 = source !== undefined &&
+    message ===
+      `Cannot read configuration file ${source}: it is not UTF-8 text`;
+  assert.ok(
+    isUnknownKey || isBadToml || isNotUtf8,
+    `unexpected message ${JSON.stringify(message)}`,
+  );
+}
+
+function outcomeOf(run: () => Config): Config | ConfigError {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    assert.fail(`threw something other than ConfigError: ${error}`);
+  }
+}
+
+function showText(text: string): string {
+  return text.length > 2000
+    ? `${JSON.stringify(text.slice(0, 2000))}… (${text.length} chars)`
+    : JSON.stringify(text);
+}
+
+Deno.test("config: generated documents are accepted exactly when every key is valid, with the defaults elsewhere", () => {
+  forAll(fuzzSettings(3000), document, (doc) => {
+    const outcome = outcomeOf(() => parseConfig(doc.text));
+    if (outcome instanceof ConfigError) {
+      assertKnownMessage(outcome, undefined);
+      assert.ok(
+        doc.problems.includes(outcome.message),
+        `rejected with ${JSON.stringify(outcome.message)}; expected ${
+          doc.problems.length === 0
+            ? "acceptance"
+            : JSON.stringify(doc.problems)
+        }`,
+      );
+      return;
+    }
+    assert.deepEqual(doc.problems, [], "accepted a document with a bad key");
+    assert.deepEqual(outcome, { ...DEFAULT_CONFIG, ...doc.settings });
+    assertSound(outcome, new Set(Object.keys(parse(doc.text))));
+  }, (doc) => showText(doc.text));
+});
+
+/** Damages a text: drops, repeats or replaces characters, or adds raw bytes. */
+function mutated(random: SeededRandom): Uint8Array {
+  let text = document(random).text;
+  for (let i = random.int(1, 4); i > 0; i--) {
+    const at = random.int(0, text.length);
+    const insert = random.pick([
+      "",
+      "=",
+      "[",
+      "]",
+      '"',
+      "'",
+      "\n",
+      "#",
+      ".",
+      ",",
+      "{",
+      "}",
+      "\\",
+      "\\u",
+      "\u0000",
+      "__proto__",
+      "constructor.",
+      "[".repeat(random.int(1, 2000)),
+      text.slice(0, random.int(0, 40)),
+    ]);
+    text = text.slice(0, at) + insert + text.slice(at + random.int(0, 3));
+  }
+  const bytes = new TextEncoder().encode(text);
+  if (!random.chance(0.3)) return bytes;
+  // Invalid UTF-8 too: stray continuation bytes, overlong forms, surrogates.
+  const at = random.int(0, bytes.length);
+  const junk = random.chance(0.5)
+    ? random.pick([[0xff], [0x80], [0xc0, 0xae], [0xed, 0xa0, 0x80], [
+      0xf4,
+      0x90,
+      0x80,
+      0x80,
+    ], [0xe0, 0xa4]])
+    : [...random.bytes(random.int(1, 16))];
+  return new Uint8Array([...bytes.slice(0, at), ...junk, ...bytes.slice(at)]);
+}
+
+Deno.test("config: damaged documents and random bytes only ever give a ConfigError with a documented message", () => {
+  const dir = Deno.makeTempDirSync();
+  const path = `${dir}/config.toml`;
+  try {
+    forAll(
+      fuzzSettings(3000),
+      (random) =>
+        random.chance(0.15)
+          ? random.bytes(random.int(0, 200))
+          : mutated(random),
+      (bytes) => {
+        Deno.writeFileSync(path, bytes);
+        const outcome = outcomeOf(() => loadConfig(path));
+        if (outcome instanceof ConfigError) {
+          assertKnownMessage(outcome, path);
+          return;
+        }
+        const text = new TextDecoder().decode(bytes);
+        assertSound(outcome, new Set(Object.keys(parse(text))));
+      },
+      (bytes) =>
+        showText(new TextDecoder().decode(bytes)) + ` bytes ${bytes.length}`,
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
