@@ -10,6 +10,7 @@
  * @module
  */
 
+import { firstLine } from "../failure_text.ts";
 import type { Credentials } from "./secrets_client.ts";
 
 /** A `credential_process` that cannot be run or whose output is not credentials. */
@@ -175,7 +176,7 @@ export function createCredentialProcessProvider(
       if (error instanceof Deno.errors.NotCapable) throw error;
       throw new CredentialProcessError(
         `credential_process of profile ${options.profile} could not be run: ${
-          error instanceof Error ? error.message.split("\n", 1)[0] : error
+          firstLine(error)
         }`,
         { cause: error },
       );

@@ -3,11 +3,17 @@
  * re-read whenever the file changes, with the last good credentials kept when
  * it goes missing or bad.
  *
+ * The file is parsed here, in a few lines: the SDK's INI parser is not
+ * exported on its own (only behind loaders that read `~/.aws` and swallow a
+ * missing or bad file, which this module must tell apart), and
+ * `@aws-sdk/credential-providers` was dropped for that reason: its file
+ * provider reads the shared files, not an arbitrary path re-read on change.
+ *
  * @module
  */
 
 import type { Credentials } from "./secrets_client.ts";
-import { grantHint } from "../startup_error.ts";
+import { grantHint } from "../failure_text.ts";
 
 /** The outcome of reading one profile out of a credentials file. */
 export type ParsedCredentials =

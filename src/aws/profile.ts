@@ -9,7 +9,7 @@
 
 import type { ProfileFacts } from "../sandbox/deployment.ts";
 import { splitCommandLine } from "./credential_process.ts";
-import { grantHint } from "../startup_error.ts";
+import { grantHint } from "../failure_text.ts";
 
 /** The shared files the SDK reads, absolute; undefined when `HOME` is unknown. */
 export interface AwsFilePaths {

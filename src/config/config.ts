@@ -6,8 +6,8 @@
  * @module
  */
 
+import { firstLine, grantHint, readUtf8File } from "../failure_text.ts";
 import { parse, TomlError } from "smol-toml";
-import { grantHint } from "../startup_error.ts";
 
 /** How much the agent logs; `NONE` writes nothing. */
 export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR" | "NONE";
@@ -523,7 +523,7 @@ function parseToml(text: string, source: string | undefined): object {
     return parse(text, { integersAsBigInt: true });
   } catch (error) {
     if (!(error instanceof TomlError)) throw error;
-    const reason = error.message.split("\n", 1)[0]
+    const reason = firstLine(error)
       .replace(/^Invalid TOML document:\s*/, "");
     const where = source === undefined
       ? "the configuration file"
@@ -565,13 +565,6 @@ export function loadConfig(
   return parseConfig(text, { source: path });
 }
 
-function readUtf8File(path: string): string {
-  // Deno.readTextFileSync would replace bad bytes with U+FFFD silently.
-  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
-    Deno.readFileSync(path),
-  );
-}
-
 function describeReadError(path: string, error: unknown): string {
   if (error instanceof Deno.errors.NotFound) {
     return `Configuration file ${path} does not exist`;
@@ -587,8 +580,6 @@ function describeReadError(path: string, error: unknown): string {
     ? "it is a directory"
     : error instanceof TypeError
     ? "it is not UTF-8 text"
-    : error instanceof Error
-    ? error.message.split("\n", 1)[0]
-    : String(error);
+    : firstLine(error);
   return `Cannot read configuration file ${path}: ${reason}`;
 }

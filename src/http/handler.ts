@@ -244,20 +244,30 @@ function answer(
   switch (route.kind) {
     case "ping":
       return context.quiet(request, routed, ping(options, route.ready));
-    case "metrics":
+    case "metrics": {
       // Routed only when the handler has metrics (see `features`).
+      const { metrics } = options;
+      if (metrics === undefined) {
+        return context.quiet(request, routed, rejected(rejection.notFound()));
+      }
       return context.logged(
         request,
         routed,
-        new Response(options.metrics!.render(context.slots.inFlight), {
-          headers: { "content-type": options.metrics!.contentType },
+        new Response(metrics.render(context.slots.inFlight), {
+          headers: { "content-type": metrics.contentType },
         }),
       );
+    }
     case "secret":
       return looked(context, request, routed, options.secrets, route);
-    case "parameter":
+    case "parameter": {
       // Routed only when the handler has a parameter cache.
-      return looked(context, request, routed, options.parameters!, route);
+      const { parameters } = options;
+      if (parameters === undefined) {
+        return context.quiet(request, routed, rejected(rejection.notFound()));
+      }
+      return looked(context, request, routed, parameters, route);
+    }
   }
 }
 

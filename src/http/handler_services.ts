@@ -5,11 +5,13 @@
  * @module
  */
 
+import type { CacheOutcome } from "../cache/cache_stats.ts";
+
 /** A cache's answer: the body, the version it holds, how it was produced. */
 export interface LookupAnswer {
   readonly body: string;
   readonly versionId: string;
-  readonly outcome: string;
+  readonly outcome: CacheOutcome;
 }
 
 /** What the handler needs of a cache (`SecretCache` has it). */
@@ -36,7 +38,7 @@ export interface AuditEvent {
   /** Undefined when no value was served. */
   readonly versionId?: string;
   /** The cache outcome (`hit`, `miss`, ...), or `error`. */
-  readonly outcome: string;
+  readonly outcome: CacheOutcome | "error";
 }
 
 /** Where the handler counts requests, and what renders `/metrics`. */

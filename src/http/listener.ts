@@ -27,7 +27,8 @@
  */
 
 import { AcceptLoop, ConnectionPool, isOutOfFiles } from "./connection_pool.ts";
-import { grantHint } from "../startup_error.ts";
+import type { ListenAddress } from "../config/config.ts";
+import { firstLine, grantHint } from "../failure_text.ts";
 import { refuseLiveSocket, UnixSocketFile } from "./unix_socket.ts";
 
 /** Serves one request; called with the client's address. */
@@ -76,9 +77,6 @@ export class ListenError extends Error {
     this.name = "ListenError";
   }
 }
-
-/** The loopback addresses the agent may listen on. */
-export type ListenAddress = "127.0.0.1" | "::1";
 
 /**
  * Open connections at most by default: above `max_conn`'s 1000 requests in
@@ -268,11 +266,4 @@ function acceptFailure(
       : `Could not bind ${where} again: ${why}`,
     { cause: error },
   );
-}
-
-/** The first line of an error's message. */
-export function firstLine(error: unknown): string {
-  return error instanceof Error
-    ? error.message.split("\n", 1)[0]
-    : String(error);
 }

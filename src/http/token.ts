@@ -6,8 +6,8 @@
  * @module
  */
 
+import { firstLine, grantHint, readUtf8File } from "../failure_text.ts";
 import { fileURLToPath } from "node:url";
-import { grantHint } from "../startup_error.ts";
 
 /** The SSRF token cannot be read; `message` is the line to print. */
 export class TokenError extends Error {
@@ -135,13 +135,6 @@ function readTokenFile(
   return token;
 }
 
-function readUtf8File(path: string): string {
-  // Deno.readTextFileSync would replace bad bytes with U+FFFD silently.
-  return new TextDecoder("utf-8", { fatal: true }).decode(
-    Deno.readFileSync(path),
-  );
-}
-
 function describeReadError(name: string, path: string, error: unknown): string {
   if (error instanceof Deno.errors.NotCapable) {
     return `Permission denied by the sandbox: grant read access to ${path} (${
@@ -158,11 +151,6 @@ function describeReadError(name: string, path: string, error: unknown): string {
     ? "it is not UTF-8 text"
     : firstLine(error);
   return `Could not read SSRF token file ${path} named by ${name}: ${reason}`;
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n", 1)[0];
 }
 
 /**

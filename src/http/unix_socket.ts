@@ -10,8 +10,8 @@
  * @module
  */
 
-import { firstLine, ListenError, type UnixSocketOptions } from "./listener.ts";
-import { grantHint } from "../startup_error.ts";
+import { ListenError, type UnixSocketOptions } from "./listener.ts";
+import { firstLine, grantHint } from "../failure_text.ts";
 
 /** The socket file at `path`: bound in a private folder, then moved into place. */
 export class UnixSocketFile {

@@ -27,6 +27,7 @@
  * @module
  */
 
+import { firstLine, grantHint } from "../failure_text.ts";
 import type { LogLevel } from "../config/config.ts";
 import {
   DEFAULT_BATCH_BYTES,
@@ -36,7 +37,6 @@ import {
 import { LogFolderError } from "./log_folder.ts";
 import { escapeMessage, Redactor } from "./log_text.ts";
 import { RotatingFile } from "./rotating_file.ts";
-import { grantHint } from "../startup_error.ts";
 
 /** What the agent logs through. No method throws. */
 export interface Logger {
@@ -317,9 +317,7 @@ function describeOpenFailure(directory: string, error: unknown): string {
   if (error instanceof LogFolderError) {
     return `Cannot open the log file in ${directory}: ${error.message}`;
   }
-  const reason = error instanceof Error
-    ? error.message.split("\n", 1)[0]
-    : String(error);
+  const reason = firstLine(error);
   if (error instanceof Deno.errors.NotCapable) {
     const access = reason.includes("read access") ? "read" : "write";
     return `Cannot open the log file in ${directory}: ${reason}; grant ${access} access to ${directory} (${

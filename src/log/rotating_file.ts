@@ -29,6 +29,7 @@
  * @module
  */
 
+import { firstLine } from "../failure_text.ts";
 import {
   chmodOpenFile,
   createFile,
@@ -368,7 +369,7 @@ export class RotatingFile {
       : "the archive is kept uncompressed";
     try {
       this.#options.reportError(
-        `Logging: ${what}: ${reason.split("\n", 1)[0]} (${consequence})`,
+        `Logging: ${what}: ${firstLine(reason)} (${consequence})`,
       );
     } catch {
       // Nowhere left to report to.
