@@ -22,6 +22,19 @@ export function readUtf8File(path: string): string {
   );
 }
 
+/** Why {@linkcode readUtf8File} failed, in a few words. */
+export function readFailureReason(error: unknown): string {
+  return error instanceof Deno.errors.NotFound
+    ? "file not found"
+    : error instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : error instanceof Deno.errors.IsADirectory
+    ? "it is a directory"
+    : error instanceof TypeError
+    ? "it is not UTF-8 text"
+    : firstLine(error);
+}
+
 /**
  * What follows the flag that would grant a refused access: the grants are
  * computed from the configuration and environment when the agent starts, so

@@ -6,7 +6,12 @@
  * @module
  */
 
-import { firstLine, grantHint, readUtf8File } from "../failure_text.ts";
+import {
+  firstLine,
+  grantHint,
+  readFailureReason,
+  readUtf8File,
+} from "../failure_text.ts";
 import { parse, TomlError } from "smol-toml";
 
 /** How much the agent logs; `NONE` writes nothing. */
@@ -574,12 +579,5 @@ function describeReadError(path: string, error: unknown): string {
       grantHint(`--allow-read=${path}`)
     })`;
   }
-  const reason = error instanceof Deno.errors.PermissionDenied
-    ? "permission denied"
-    : error instanceof Deno.errors.IsADirectory
-    ? "it is a directory"
-    : error instanceof TypeError
-    ? "it is not UTF-8 text"
-    : firstLine(error);
-  return `Cannot read configuration file ${path}: ${reason}`;
+  return `Cannot read configuration file ${path}: ${readFailureReason(error)}`;
 }

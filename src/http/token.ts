@@ -6,7 +6,12 @@
  * @module
  */
 
-import { firstLine, grantHint, readUtf8File } from "../failure_text.ts";
+import {
+  firstLine,
+  grantHint,
+  readFailureReason,
+  readUtf8File,
+} from "../failure_text.ts";
 import { fileURLToPath } from "node:url";
 
 /** The SSRF token cannot be read; `message` is the line to print. */
@@ -141,16 +146,9 @@ function describeReadError(name: string, path: string, error: unknown): string {
       grantHint(`--allow-read=${path}`)
     }) to read the SSRF token file named by ${name}`;
   }
-  const reason = error instanceof Deno.errors.NotFound
-    ? "file not found"
-    : error instanceof Deno.errors.PermissionDenied
-    ? "permission denied"
-    : error instanceof Deno.errors.IsADirectory
-    ? "it is a directory"
-    : error instanceof TypeError
-    ? "it is not UTF-8 text"
-    : firstLine(error);
-  return `Could not read SSRF token file ${path} named by ${name}: ${reason}`;
+  return `Could not read SSRF token file ${path} named by ${name}: ${
+    readFailureReason(error)
+  }`;
 }
 
 /**
