@@ -9,7 +9,10 @@
 import { dependenciesCached } from "./dependency_cache.ts";
 import { formatPermissions } from "./flags.ts";
 import { computeGrants } from "./grants.ts";
-import { readDeployment } from "./read_deployment.ts";
+import {
+  readDeployment,
+  type ReadDeploymentOptions,
+} from "./read_deployment.ts";
 
 export {
   computeGrants,
@@ -18,7 +21,10 @@ export {
   SandboxError,
 } from "./grants.ts";
 export type { Deployment, ProfileFacts } from "./deployment.ts";
-export { readDeployment } from "./read_deployment.ts";
+export {
+  readDeployment,
+  type ReadDeploymentOptions,
+} from "./read_deployment.ts";
 export { formatPermissions } from "./flags.ts";
 
 const LOCK_FILE = new URL("../../deno.lock", import.meta.url);
@@ -31,11 +37,12 @@ export function noGrantsText(): string {
   );
 }
 
-/** The flags text for the deployment of `configPath` in this process's environment. */
+/** The flags text for the deployment of `configPath`, in this process's environment unless `options` name another. */
 export async function permissionsText(
   configPath: string | undefined,
+  options: ReadDeploymentOptions = {},
 ): Promise<string> {
-  const deployment = await readDeployment(configPath);
+  const deployment = await readDeployment(configPath, options);
   return formatPermissions(computeGrants(deployment), {
     cachedOnly: dependenciesCached(LOCK_FILE, deployment.env),
   });

@@ -14,7 +14,7 @@ import type { Deployment } from "./deployment.ts";
 export interface ReadDeploymentOptions {
   /** The agent's environment; default this process's. */
   readonly env?: Readonly<Record<string, string>>;
-  /** The folder the agent runs in; default this process's. */
+  /** The folder the agent runs in; default this process's. The config file is read as given, so a relative path names one in this process's folder. */
   readonly workingDirectory?: string;
 }
 

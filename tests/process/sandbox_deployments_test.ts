@@ -151,6 +151,7 @@ async function serveOnce(server: SecretsManagerServer, setup: Setup) {
       args,
       port,
       env,
+      viaStartScript: true,
     });
     return await agent.get(
       `/secretsmanager/get?secretId=${encodeURIComponent(SECRET)}`,

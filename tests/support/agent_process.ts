@@ -1,9 +1,8 @@
 /**
- * Runs the real agent as a child process, the way `deno task start` runs it:
- * the `start` task's command line from deno.json (the start script, which
- * computes the grants for the test's config and environment, then becomes
- * the agent under them), in a copy of the project, pointed at a local
- * Secrets Manager server.
+ * Runs the real agent as a child process, the way `deno task start` runs it
+ * (the start script computes the grants for the config and environment,
+ * then becomes the agent under them; see {@link agentCommand}), in a copy of
+ * the project, pointed at a local Secrets Manager server.
  *
  * With `AGENT_BINARY` set (a `deno compile` output), that binary runs instead,
  * with the same arguments and environment.
@@ -11,6 +10,8 @@
  * @module
  */
 
+import { parseCli } from "../../src/cli.ts";
+import { permissionsText } from "../../src/sandbox/mod.ts";
 import { TEST_CREDENTIALS } from "./secrets_manager_server.ts";
 
 /** The SSRF token every agent started here gets through `AWS_TOKEN`. */
@@ -53,6 +54,8 @@ export interface AgentLaunch {
   readonly files?: Readonly<Record<string, string>>;
   /** The stdout line that tells it is up; default the 127.0.0.1 listening line. */
   readonly listening?: RegExp;
+  /** Run the start script itself, grants step and all, for tests of the script. */
+  readonly viaStartScript?: boolean;
 }
 
 /** What a finished agent process left behind. */
@@ -233,27 +236,77 @@ export async function agentEnvironment(
   );
 }
 
+/** The start script's V8 flags, so an agent started here runs as the script runs it. */
+async function startScriptV8Flags(): Promise<string[]> {
+  const script = await Deno.readTextFile(new URL("scripts/start.sh", ROOT));
+  return script.match(/--v8-flags=\S+/g) ?? [];
+}
+
+/**
+ * The start script's two steps, the first done in this process: the grants
+ * computed by the same code (`permissionsText`) for the agent's config and
+ * environment, then `deno run` under them. That saves a Deno start per agent.
+ * The script itself runs when the command line is not a plain run or the
+ * computation refuses (the refusal is the script's to print); the sandbox
+ * tests run the script for every deployment they cover.
+ */
+async function agentCommand(
+  launch: AgentLaunch,
+  args: readonly string[],
+  dir: string,
+  env: Readonly<Record<string, string>>,
+): Promise<string[]> {
+  const command = parseCli(args);
+  const script = await startTaskCommand();
+  if (launch.viaStartScript || command.kind !== "run") {
+    return [...script, ...args];
+  }
+  const { configPath } = command;
+  let flags: string[];
+  try {
+    flags = (await permissionsText(
+      configPath === undefined || configPath.startsWith("/")
+        ? configPath
+        : `${dir}/${configPath}`,
+      { env, workingDirectory: dir },
+    )).split("\n").filter((line) => line !== "" && !line.startsWith("#"));
+  } catch {
+    return [...script, ...args];
+  }
+  return [
+    "deno",
+    "run",
+    ...flags,
+    ...await startScriptV8Flags(),
+    "main.ts",
+    ...args,
+  ];
+}
+
 async function spawn(
   launch: AgentLaunch,
   dir: string,
 ): Promise<Deno.ChildProcess> {
   const args = launch.args ?? ["--config", "config.toml"];
+  const env = await agentEnvironment(dir, {
+    ...(launch.endpoint
+      ? {
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: launch.endpoint,
+        AWS_ENDPOINT_URL_SSM: launch.endpoint,
+        AWS_ENDPOINT_URL_STS: launch.endpoint,
+      }
+      : {}),
+    ...launch.env,
+  });
   const binary = Deno.env.get("AGENT_BINARY");
-  const [program, ...taskArgs] = binary ? [binary] : await startTaskCommand();
+  const [program, ...programArgs] = binary
+    ? [binary, ...args]
+    : await agentCommand(launch, args, dir, env);
   return new Deno.Command(program === "deno" ? Deno.execPath() : program, {
-    args: [...taskArgs, ...args],
+    args: programArgs,
     cwd: dir,
     clearEnv: true,
-    env: await agentEnvironment(dir, {
-      ...(launch.endpoint
-        ? {
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: launch.endpoint,
-          AWS_ENDPOINT_URL_SSM: launch.endpoint,
-          AWS_ENDPOINT_URL_STS: launch.endpoint,
-        }
-        : {}),
-      ...launch.env,
-    }),
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
