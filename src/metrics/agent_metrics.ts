@@ -10,12 +10,17 @@
 
 import type { CacheStats } from "../cache/cache_stats.ts";
 import {
-  type GaugeSample,
-  MetricsRegistry,
+  emptyHistogram,
+  family,
+  histogramLines,
+  type HistogramSeries,
+  type Labels,
+  observe,
   PROMETHEUS_CONTENT_TYPE,
-} from "./metrics.ts";
+  sampleLine,
+} from "./exposition.ts";
 import type { UpstreamCall } from "../aws/secrets_client.ts";
-import type { RequestMetrics, RouteLabel } from "../http/handler.ts";
+import type { RequestMetrics, RouteLabel } from "../http/handler_services.ts";
 
 /** A cache whose counters are shown, by name (`secrets`, `parameters`). */
 export interface ObservedCache {
@@ -61,69 +66,136 @@ const CACHE_EVENTS = [
   ["refresh_ahead_failure", "refreshAheadFailures"],
 ] as const satisfies readonly (readonly [string, keyof CacheStats])[];
 
-/** Builds the registry; `caches` are read at every scrape. */
+/**
+ * The most label combinations a family keeps. Outcomes are AWS error codes,
+ * which AWS (or whatever answers at its endpoint) chooses: later new
+ * combinations add to one series whose labels are all "other".
+ */
+export const MAX_SERIES = 100;
+
+/** A family's series by label values, in first-seen order, at most {@linkcode MAX_SERIES}. */
+class SeriesTable<S> {
+  readonly #names: readonly string[];
+  readonly #create: () => S;
+  readonly #series = new Map<string, { labels: Labels; state: S }>();
+
+  constructor(names: readonly string[], create: () => S) {
+    this.#names = names;
+    this.#create = create;
+  }
+
+  /** The state of the series for `values` (one per label name), created on first sight. */
+  get(values: readonly string[]): S {
+    let key = JSON.stringify(values);
+    let found = this.#series.get(key);
+    if (found === undefined && this.#series.size >= MAX_SERIES) {
+      values = this.#names.map(() => "other");
+      key = JSON.stringify(values);
+      found = this.#series.get(key);
+    }
+    if (found === undefined) {
+      const labels = this.#names.map((name, i) => [name, values[i]] as const);
+      found = { labels, state: this.#create() };
+      this.#series.set(key, found);
+    }
+    return found.state;
+  }
+
+  entries(): Iterable<{ labels: Labels; state: S }> {
+    return this.#series.values();
+  }
+}
+
+/** The counters behind `/metrics`; `caches` are read at every scrape. */
 export function createAgentMetrics(
   caches: () => readonly ObservedCache[],
 ): AgentMetrics {
-  const registry = new MetricsRegistry();
-  const requests = registry.counter(
-    "secrets_agent_requests_total",
-    "HTTP requests answered, by route and status.",
-    ["route", "status"],
-  );
-  let inFlight = 0;
-  registry.gauge(
-    "secrets_agent_requests_in_flight",
-    "Requests waiting on the cache or AWS right now.",
-    () => inFlight,
-  );
-  registry.counterFrom(
-    "secrets_agent_cache_events_total",
-    "Cache events since start: hits, misses, renewals, stale serves, evictions, background renewals, ...",
-    ["cache", "event"],
-    () =>
-      caches().flatMap(({ name, stats }) => {
-        const snapshot = stats();
-        return CACHE_EVENTS.map(([event, field]): GaugeSample<
-          "cache" | "event"
-        > => [{ cache: name, event }, snapshot[field]]);
-      }),
-  );
-  registry.gauge(
-    "secrets_agent_cache_entries",
-    "Entries each cache holds.",
-    ["cache"],
-    () => caches().map(({ name, stats }) => [{ cache: name }, stats().entries]),
-  );
-  registry.gauge(
-    "secrets_agent_cache_bytes",
-    "Bytes each cache holds (response bodies and keys, UTF-8).",
-    ["cache"],
-    () => caches().map(({ name, stats }) => [{ cache: name }, stats().bytes]),
-  );
-  const upstreamCalls = registry.counter(
-    "secrets_agent_upstream_calls_total",
-    "Calls to AWS, by operation and outcome (success, an AWS error code, timeout, connection, internal).",
+  const requests = new SeriesTable(["route", "status"], () => ({ value: 0 }));
+  const upstreamCalls = new SeriesTable(
     ["operation", "outcome"],
+    () => ({ value: 0 }),
   );
-  const upstreamSeconds = registry.histogram(
-    "secrets_agent_upstream_duration_seconds",
-    "Latency of calls to AWS, SDK retries included, by operation.",
+  const upstreamSeconds = new SeriesTable<HistogramSeries>(
     ["operation"],
-    UPSTREAM_BUCKETS,
+    () => emptyHistogram(UPSTREAM_BUCKETS),
   );
   return {
     contentType: PROMETHEUS_CONTENT_TYPE,
     recordRequest(route: RouteLabel, status: number) {
-      requests.inc({ route, status: String(status) });
+      requests.get([route, String(status)]).value++;
     },
     recordUpstream({ operation, outcome, seconds }) {
-      upstreamCalls.inc({ operation, outcome });
-      upstreamSeconds.observe({ operation }, seconds);
+      upstreamCalls.get([operation, outcome]).value++;
+      observe(upstreamSeconds.get([operation]), UPSTREAM_BUCKETS, seconds);
     },
-    render(requestsInFlight: number) {
-      inFlight = requestsInFlight;
-      return registry.render();
+    render(inFlight: number) {
+      const snapshots = caches().map(({ name, stats }) => ({
+        cache: [["cache", name]] as const,
+        stats: stats(),
+      }));
+      const perCache = (name: string, value: (stats: CacheStats) => number) =>
+        snapshots.map(({ cache, stats }) =>
+          sampleLine(name, cache, value(stats))
+        );
+      const counts = (name: string, table: SeriesTable<{ value: number }>) =>
+        [...table.entries()].map(({ labels, state }) =>
+          sampleLine(name, labels, state.value)
+        );
+      const seconds = "secrets_agent_upstream_duration_seconds";
+      return [
+        family(
+          "secrets_agent_requests_total",
+          "HTTP requests answered, by route and status.",
+          "counter",
+          counts("secrets_agent_requests_total", requests),
+        ),
+        family(
+          "secrets_agent_requests_in_flight",
+          "Requests waiting on the cache or AWS right now.",
+          "gauge",
+          [sampleLine("secrets_agent_requests_in_flight", [], inFlight)],
+        ),
+        family(
+          "secrets_agent_cache_events_total",
+          "Cache events since start: hits, misses, renewals, stale serves, evictions, background renewals, ...",
+          "counter",
+          snapshots.flatMap(({ cache, stats }) =>
+            CACHE_EVENTS.map(([event, field]) =>
+              sampleLine(
+                "secrets_agent_cache_events_total",
+                [...cache, ["event", event]],
+                stats[field],
+              )
+            )
+          ),
+        ),
+        family(
+          "secrets_agent_cache_entries",
+          "Entries each cache holds.",
+          "gauge",
+          perCache("secrets_agent_cache_entries", (stats) => stats.entries),
+        ),
+        family(
+          "secrets_agent_cache_bytes",
+          "Bytes each cache holds (response bodies and keys, UTF-8).",
+          "gauge",
+          perCache("secrets_agent_cache_bytes", (stats) => stats.bytes),
+        ),
+        family(
+          "secrets_agent_upstream_calls_total",
+          "Calls to AWS, by operation and outcome (success, an AWS error code, timeout, connection, internal).",
+          "counter",
+          counts("secrets_agent_upstream_calls_total", upstreamCalls),
+        ),
+        family(
+          seconds,
+          "Latency of calls to AWS, SDK retries included, by operation.",
+          "histogram",
+          [...upstreamSeconds.entries()].map(({ labels, state }) =>
+            histogramLines(seconds, labels, UPSTREAM_BUCKETS, state)
+          ),
+        ),
+      ].join("");
     },
   };
 }
