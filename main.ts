@@ -35,8 +35,8 @@ async function main(args: readonly string[]): Promise<number> {
       return 0;
     }
     case "run": {
-      const { runAgent } = await import("./src/agent.ts");
-      return await runAgent(command.configPath);
+      const { buildAgent, serve } = await import("./src/agent.ts");
+      return await serve(await buildAgent(command.configPath));
     }
   }
 }

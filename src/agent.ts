@@ -1,12 +1,14 @@
 /**
- * The agent: builds each piece from its configuration and environment, and
- * serves until SIGTERM or SIGINT; SIGHUP reloads the configuration file and
- * the token.
+ * The agent: {@linkcode buildAgent} makes each part from the configuration
+ * file and the environment and runs the start-up checks; {@linkcode serve}
+ * listens until SIGTERM or SIGINT, and reloads the configuration file and
+ * the token on SIGHUP.
  *
  * @module
  */
 
 import {
+  type AgentMetrics,
   createAgentMetrics,
   type ObservedCache,
 } from "./metrics/agent_metrics.ts";
@@ -14,27 +16,25 @@ import { openAuditLog } from "./log/audit_log.ts";
 import { SecretCache } from "./cache/cache.ts";
 import type { SecretCacheOptions } from "./cache/cache_options.ts";
 import { type Config, loadConfig } from "./config/config.ts";
+import { type AwsCalls, createAwsCalls } from "./aws/aws_calls.ts";
 import {
-  awsFilePaths,
-  credentialFileRefused,
-  ownCredentialProcess,
-  readProfile,
-} from "./aws/profile.ts";
-import { createCredentialProcessProvider } from "./aws/credential_process.ts";
-import { createCredentialsFileProvider } from "./aws/credentials_file.ts";
+  agentCredentials,
+  explainMissingCredentials,
+} from "./aws/credentials_source.ts";
 import {
   addressUrl,
   listen,
+  type Listener,
   refuseServeAddressOverride,
 } from "./http/listener.ts";
 import { consoleLogger, type Logger, openFileLogger } from "./log/logger.ts";
 import type { ParameterLookup } from "./http/request.ts";
+import type { SecretRequest } from "./cache/secret_value.ts";
 import { RefusalLog } from "./http/refusal_log.ts";
 import { reload } from "./config/reload.ts";
 import { secretsCacheSource } from "./aws/secrets_cache_source.ts";
 import {
   createSecretsClient,
-  type Credentials,
   type SecretsClient,
 } from "./aws/secrets_client.ts";
 import {
@@ -46,21 +46,39 @@ import { checkAws, logEndpoint } from "./aws/startup_checks.ts";
 import { describeStartupError } from "./startup_error.ts";
 import { createTokenCheck, resolveToken } from "./http/token.ts";
 import { VERSION } from "./version.ts";
-import { startWarmUp } from "./cache/warm_up.ts";
+import { startWarmUp, type WarmUp } from "./cache/warm_up.ts";
 
 const DRAIN_LIMIT_MS = 10_000;
 
+/** The parts of an agent, built and checked before it listens. */
+export interface Agent {
+  readonly configPath: string | undefined;
+  /** As loaded at start; a reload replaces the one {@linkcode serve} holds. */
+  readonly config: Config;
+  readonly token: string;
+  readonly log: Logger;
+  readonly client: SecretsClient;
+  readonly secrets: SecretCache<SecretRequest>;
+  /** Parameter Store's cache and client, when `parameter_store` is on. */
+  readonly parameters?: {
+    readonly cache: SecretCache<ParameterLookup>;
+    readonly client: { destroy(): void };
+  };
+  readonly metrics?: AgentMetrics;
+  readonly audit?: ReturnType<typeof openAuditLog>;
+}
+
 /**
- * Runs the agent with the configuration file at `configPath` (none: the
- * defaults) until SIGTERM or SIGINT; resolves with the exit code. Start-up
- * failures are thrown, for the caller to print as one line.
+ * Builds the agent from the configuration file at `configPath` (none: the
+ * defaults) and checks AWS as configured. Failures are thrown, for the
+ * caller to print as one line.
  */
-export async function runAgent(
+export async function buildAgent(
   configPath: string | undefined,
-): Promise<number> {
+): Promise<Agent> {
   refuseServeAddressOverride(Deno.env.get("DENO_SERVE_ADDRESS"));
-  let config = loadConfig(configPath);
-  let token = resolveToken(config.ssrfEnvVariables);
+  const config = loadConfig(configPath);
+  const token = resolveToken(config.ssrfEnvVariables);
   const log: Logger = config.logToFile
     ? openFileLogger({ level: config.logLevel, redactions: [token] })
     : consoleLogger({ level: config.logLevel, redactions: [token] });
@@ -71,65 +89,67 @@ export async function runAgent(
 
   const caches: ObservedCache[] = [];
   const metrics = config.metrics ? createAgentMetrics(() => caches) : undefined;
-  const client = createSecretsClient({
+  const aws = createAwsCalls({
     region: config.region,
     requestTimeoutMs: config.upstreamTimeoutMs,
     useFipsEndpoint: config.useFipsEndpoint,
     maxAssumedRoles: config.maxAssumedRoles,
     onCall: metrics?.recordUpstream,
-    credentials: await credentialsProvider(config, log),
-    explainMissingCredentials: () =>
-      credentialFileRefused(awsEnv(), awsFilePaths(awsEnv(), Deno.cwd())),
+    credentials: await agentCredentials(config.credentialsFilePath, log),
+    explainMissingCredentials,
   });
+  const client = createSecretsClient(aws);
   await checkAws(client, config, log);
 
-  const cache = new SecretCache(
+  const secrets = new SecretCache(
     secretsCacheSource(client),
     cacheOptions(config, log, ({ secretId }) => secretId),
   );
-  caches.push({ name: "secrets", stats: () => cache.stats() });
+  caches.push({ name: "secrets", stats: () => secrets.stats() });
   const parameters = config.parameterStore
-    ? await parameterCache(client, config, log)
+    ? await parameterCache(aws, config, log)
     : undefined;
   if (parameters !== undefined) {
     caches.push({ name: "parameters", stats: () => parameters.cache.stats() });
   }
   const audit = config.auditLog ? openAuditLog(config, token) : undefined;
+  return {
+    configPath,
+    config,
+    token,
+    log,
+    client,
+    secrets,
+    parameters,
+    metrics,
+    audit,
+  };
+}
 
+/** Serves `agent` until SIGTERM or SIGINT, then drains; resolves with the exit code. */
+export async function serve(agent: Agent): Promise<number> {
+  const { log, secrets, parameters, audit } = agent;
+  let { config, token } = agent;
   let stopping = false;
   const stopWarmUp = new AbortController();
-  const warmUp = startWarmUp(cache, config.warmUpSecrets, {
-    signal: stopWarmUp.signal,
-    onFailure: (secretId, error) =>
-      log.warn(`Warm-up of ${secretId} failed: ${error.message}`),
-  });
-  if (config.warmUpSecrets.length > 0) {
-    warmUp.finished.then(({ fetched, skipped }) =>
-      log.info(
-        `Warm-up finished: ${fetched} of ${config.warmUpSecrets.length} secrets fetched${
-          skipped > 0 ? `, ${skipped} skipped` : ""
-        }`,
-      )
-    );
-  }
-
-  const slots: RequestSlots = { inFlight: 0 };
-  // Shared by the handlers a reload replaces, so a second's count survives one.
+  const warmUp = loggedWarmUp(agent, stopWarmUp.signal);
   const refusals = new RefusalLog({ log });
+
+  // Shared by the handlers a reload replaces, so a second's count survives one.
   const shared: Omit<
     HandlerOptions,
     "pathPrefix" | "maxConn" | "isAuthorized"
   > = {
     unixSocketRequiresToken: config.unixSocketRequireToken,
-    secrets: cache,
+    secrets,
     parameters: parameters?.cache,
-    metrics,
+    metrics: agent.metrics,
     allowRoleArn: config.allowRoleArn,
     audit: audit?.record,
     log,
     readiness: () =>
       stopping ? "stopping" : warmUp.isFinished ? "ready" : "warming up",
-    slots,
+    slots: { inFlight: 0 } satisfies RequestSlots,
     refusals,
   };
   const handlerFor = (settings: Config, tokenValue: string) =>
@@ -153,7 +173,7 @@ export async function runAgent(
     });
   }
   Deno.addSignalListener("SIGHUP", () => {
-    const reloaded = reload(configPath, config, log);
+    const reloaded = reload(agent.configPath, config, log);
     if (reloaded === undefined) return;
     config = reloaded.config;
     if (reloaded.token !== token) {
@@ -177,12 +197,42 @@ export async function runAgent(
       log.info(line);
     },
   });
-
-  logEndpoint(client, log);
+  logEndpoint(agent.client, log);
 
   await stopped.promise;
   stopWarmUp.abort();
-  cache.close();
+  await stop(agent, server, refusals);
+  return 0;
+}
+
+/** Warms the cache up with `warm_up_secrets`, logging each failure and the total. */
+function loggedWarmUp(agent: Agent, signal: AbortSignal): WarmUp {
+  const { config, log } = agent;
+  const warmUp = startWarmUp(agent.secrets, config.warmUpSecrets, {
+    signal,
+    onFailure: (secretId, error) =>
+      log.warn(`Warm-up of ${secretId} failed: ${error.message}`),
+  });
+  if (config.warmUpSecrets.length > 0) {
+    warmUp.finished.then(({ fetched, skipped }) =>
+      log.info(
+        `Warm-up finished: ${fetched} of ${config.warmUpSecrets.length} secrets fetched${
+          skipped > 0 ? `, ${skipped} skipped` : ""
+        }`,
+      )
+    );
+  }
+  return warmUp;
+}
+
+/** Stops the caches' timers, drains requests (at most 10 s), releases sockets and flushes the logs. */
+async function stop(
+  agent: Agent,
+  server: Listener,
+  refusals: RefusalLog,
+): Promise<void> {
+  const { secrets, parameters, client, audit, log } = agent;
+  secrets.close();
   parameters?.cache.close();
   await Promise.race([
     server.shutdown(),
@@ -194,46 +244,6 @@ export async function runAgent(
   log.info("Agent stopped");
   await audit?.log.close();
   await log.close();
-  return 0;
-}
-
-/**
- * The agent's own credentials source when it has one: `credentials_file_path`,
- * or a profile's `credential_process` (run without a shell, see
- * `aws/credential_process.ts`); otherwise undefined, and the SDK's chain decides.
- */
-async function credentialsProvider(
-  config: Config,
-  log: Logger,
-): Promise<(() => Promise<Credentials>) | undefined> {
-  const env = awsEnv();
-  if (config.credentialsFilePath !== undefined) {
-    return createCredentialsFileProvider(config.credentialsFilePath, {
-      profile: env.AWS_PROFILE,
-      log,
-    });
-  }
-  const profile = await readProfile(env, awsFilePaths(env, Deno.cwd()));
-  const command = ownCredentialProcess(profile, env);
-  return command === undefined
-    ? undefined
-    : createCredentialProcessProvider(command, { profile: profile.name });
-}
-
-/** The variables that locate the AWS profile and its files. */
-function awsEnv(): Record<string, string | undefined> {
-  return Object.fromEntries(
-    [
-      "AWS_PROFILE",
-      "AWS_ACCESS_KEY_ID",
-      "AWS_SECRET_ACCESS_KEY",
-      "AWS_CONFIG_FILE",
-      "AWS_SHARED_CREDENTIALS_FILE",
-      "AWS_WEB_IDENTITY_TOKEN_FILE",
-      "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-      "HOME",
-    ].map((name) => [name, Deno.env.get(name)]),
-  );
 }
 
 /** The cache settings from the config; background failures are logged by `describe`'s name. */
@@ -263,24 +273,21 @@ function cacheOptions<R>(
 
 /** Parameter Store's client (loaded only now) and its own cache. */
 async function parameterCache(
-  client: SecretsClient,
+  aws: AwsCalls,
   config: Config,
   log: Logger,
-): Promise<{
-  cache: SecretCache<ParameterLookup>;
-  client: { destroy(): void };
-}> {
+): Promise<NonNullable<Agent["parameters"]>> {
   const { createParametersClient, parametersCacheSource } = await import(
     "./aws/parameters_client.ts"
   );
-  const parameters = createParametersClient(client, config.maxAssumedRoles);
+  const client = createParametersClient(aws);
   const cache = new SecretCache(
-    parametersCacheSource(parameters),
+    parametersCacheSource(client),
     cacheOptions(
       config,
       log,
       ({ name }: ParameterLookup) => `parameter ${name}`,
     ),
   );
-  return { cache, client: parameters };
+  return { cache, client };
 }

@@ -11,7 +11,7 @@
  */
 
 import { firstLine } from "../failure_text.ts";
-import type { Credentials } from "./secrets_client.ts";
+import type { Credentials } from "./credentials.ts";
 
 /** A `credential_process` that cannot be run or whose output is not credentials. */
 export class CredentialProcessError extends Error {

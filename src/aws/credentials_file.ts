@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Credentials } from "./secrets_client.ts";
+import type { Credentials } from "./credentials.ts";
 import { grantHint } from "../failure_text.ts";
 
 /** The outcome of reading one profile out of a credentials file. */

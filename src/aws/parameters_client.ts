@@ -12,7 +12,7 @@ import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type { CacheSource, Fetched } from "../cache/cache.ts";
 import type { ParameterLookup } from "../http/request.ts";
 import { RoleClients } from "./role_clients.ts";
-import type { SecretsClient } from "./secrets_client.ts";
+import type { AwsCalls } from "./aws_calls.ts";
 
 /** A parameter request: the lookup without `refreshNow`. */
 export type ParameterRequest = Omit<ParameterLookup, "refreshNow">;
@@ -32,24 +32,21 @@ export interface ParameterValue {
   readonly dataType: string;
 }
 
-/** The Parameter Store client, sharing the secrets client's settings, roles and reporting. */
+/** The Parameter Store client, on the shared settings, roles and reporting of `aws_calls.ts`. */
 export interface ParametersClient {
   getParameter(request: ParameterRequest): Promise<ParameterValue>;
   destroy(): void;
 }
 
 /** Builds the SSM clients (one for the agent's own credentials, one per role as used). */
-export function createParametersClient(
-  base: SecretsClient,
-  maxAssumedRoles: number,
-): ParametersClient {
-  const ssm = new SSMClient(base.sdkConfig);
+export function createParametersClient(aws: AwsCalls): ParametersClient {
+  const ssm = new SSMClient(aws.sdkConfig);
   const roles = new RoleClients(
-    maxAssumedRoles,
+    aws.maxAssumedRoles,
     (roleArn) =>
       new SSMClient({
-        ...base.sdkConfig,
-        credentials: base.roleCredentials(roleArn),
+        ...aws.sdkConfig,
+        credentials: () => aws.roleCredentials(roleArn)(),
       }),
   );
   return {
@@ -57,7 +54,7 @@ export function createParametersClient(
       const client = request.roleArn === undefined
         ? ssm
         : roles.get(request.roleArn);
-      const out = await base.call("GetParameter", () =>
+      const out = await aws.call("GetParameter", () =>
         client.send(
           new GetParameterCommand({
             Name: `${request.name}${selectorOf(request)}`,

@@ -8,7 +8,7 @@
  */
 
 import { LruMap } from "../cache/lru_map.ts";
-import type { Credentials } from "./secrets_client.ts";
+import type { Credentials } from "./credentials.ts";
 
 /** Renew this long before expiry, as the SDK's own providers do. */
 const RENEW_MARGIN_MS = 5 * 60 * 1000;

@@ -19,7 +19,7 @@ import {
   PROMETHEUS_CONTENT_TYPE,
   sampleLine,
 } from "./exposition.ts";
-import type { UpstreamCall } from "../aws/secrets_client.ts";
+import type { UpstreamCall } from "../aws/aws_calls.ts";
 import type { RequestMetrics, RouteLabel } from "../http/handler_services.ts";
 
 /** A cache whose counters are shown, by name (`secrets`, `parameters`). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RoleClients, sessionCredentials } from "../../src/aws/role_clients.ts";
-import type { Credentials } from "../../src/aws/secrets_client.ts";
+import type { Credentials } from "../../src/aws/credentials.ts";
 
 const HOUR_MS = 3_600_000;
 

@@ -6,7 +6,7 @@ import {
   NetworkError,
   UpstreamBodyTooLargeError,
 } from "../../src/aws/transport.ts";
-import { classify } from "../../src/aws/secrets_client.ts";
+import { classify } from "../../src/aws/aws_calls.ts";
 
 /** `promise`'s value, or `late` when it takes over 5 s. */
 async function within<T>(
