@@ -17,6 +17,7 @@ import { type AwsCalls, errorText } from "./aws_calls.ts";
 import { UpstreamError } from "../errors.ts";
 import { RoleClients } from "./role_clients.ts";
 import type {
+  SecretPayload,
   SecretRequest,
   SecretsSource,
   SecretValue,
@@ -81,12 +82,7 @@ export function createSecretsClient(aws: AwsCalls): SecretsClient {
         arn: out.ARN ?? "",
         name: out.Name ?? "",
         versionId: out.VersionId ?? "",
-        ...(out.SecretString !== undefined
-          ? { secretString: out.SecretString }
-          : {}),
-        ...(out.SecretBinary !== undefined
-          ? { secretBinary: toBase64(out.SecretBinary) }
-          : {}),
+        ...payloadOf(out),
         versionStages: out.VersionStages ?? [],
         ...(out.CreatedDate
           ? { createdDateMs: out.CreatedDate.getTime() }
@@ -145,6 +141,20 @@ export function createSecretsClient(aws: AwsCalls): SecretsClient {
       aws.destroy();
     },
   };
+}
+
+/** The answer's value; AWS always sends one, so an answer without is refused. */
+function payloadOf(
+  out: { SecretString?: string; SecretBinary?: Uint8Array },
+): SecretPayload {
+  if (out.SecretString !== undefined) return { secretString: out.SecretString };
+  if (out.SecretBinary !== undefined) {
+    return { secretBinary: toBase64(out.SecretBinary) };
+  }
+  throw new UpstreamError({
+    kind: "internal",
+    detail: "GetSecretValue answered without SecretString or SecretBinary",
+  });
 }
 
 function toBase64(bytes: Uint8Array): string {

@@ -16,19 +16,20 @@ export interface SecretRequest {
   readonly roleArn?: string;
 }
 
+/** A secret's value: text, or binary already base64 as it travels in JSON; never both, never neither. */
+export type SecretPayload =
+  | { readonly secretString: string; readonly secretBinary?: never }
+  | { readonly secretBinary: string; readonly secretString?: never };
+
 /** The fields of a GetSecretValue answer that the agent returns. */
-export interface SecretValue {
+export type SecretValue = SecretPayload & {
   readonly arn: string;
   readonly name: string;
   readonly versionId: string;
-  /** Exactly one of `secretString` and `secretBinary` is set. */
-  readonly secretString?: string;
-  /** Binary secrets, already base64 as they travel in JSON. */
-  readonly secretBinary?: string;
   readonly versionStages: readonly string[];
   /** Epoch milliseconds. */
   readonly createdDateMs?: number;
-}
+};
 
 /** DescribeSecret's VersionIdsToStages: version id to its labels. */
 export type VersionStages = Readonly<Record<string, readonly string[]>>;

@@ -13,18 +13,7 @@ import {
   readUtf8File,
 } from "../failure_text.ts";
 import { parse, TomlError } from "smol-toml";
-
-/** How much the agent logs; `NONE` writes nothing. */
-export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR" | "NONE";
-
-/** The log levels, least severe first. */
-export const LOG_LEVELS: readonly LogLevel[] = Object.freeze([
-  "DEBUG",
-  "INFO",
-  "WARN",
-  "ERROR",
-  "NONE",
-]);
+import { LOG_LEVELS, type LogLevel } from "../log/log_level.ts";
 
 /** The agent's settings, every default applied. */
 export interface Config {

@@ -28,7 +28,6 @@
  */
 
 import { firstLine, grantHint } from "../failure_text.ts";
-import type { LogLevel } from "../config/config.ts";
 import {
   DEFAULT_BATCH_BYTES,
   DEFAULT_BATCH_DELAY_MS,
@@ -37,6 +36,7 @@ import {
 import { LogFolderError } from "./log_folder.ts";
 import { escapeMessage, Redactor } from "./log_text.ts";
 import { RotatingFile } from "./rotating_file.ts";
+import type { LogLevel } from "./log_level.ts";
 
 /** What the agent logs through. No method throws. */
 export interface Logger {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { LogLevel } from "../../src/config/config.ts";
+import type { LogLevel } from "../../src/log/log_level.ts";
 import {
   consoleLogger,
   type Logger,
