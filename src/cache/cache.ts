@@ -142,8 +142,6 @@ export class SecretCache<R extends object> {
   readonly #now: () => number;
   readonly #refreshNowIntervalMs: number;
   readonly #counters = new CacheCounters();
-  /** Keys of lookups seen before: the handler reuses one lookup per URL. */
-  readonly #keys = new WeakMap<CacheLookup<R>, string>();
 
   /** Builds an empty cache; throws `RangeError`/`TypeError` on bad options. */
   constructor(source: CacheSource<R>, options: SecretCacheOptions<R>) {
@@ -190,7 +188,7 @@ export class SecretCache<R extends object> {
    */
   peek(lookup: CacheLookup<R>): CacheResult | undefined {
     if (!this.#isEnabled) return undefined;
-    const key = this.#keyOf(lookup);
+    const key = this.#source.keyOf(lookup);
     if (lookup.refreshNow === true) {
       if (this.#inFlight.find(key)?.kind === "fetch") return undefined;
       const recent = this.#recentRefresh(key);
@@ -234,7 +232,7 @@ export class SecretCache<R extends object> {
   #lookup(lookup: CacheLookup<R>): Promise<CacheResult> {
     const request: R = lookup;
     if (!this.#isEnabled) return this.#uncached(request);
-    const key = this.#keyOf(lookup);
+    const key = this.#source.keyOf(lookup);
     const flight = this.#inFlight.find(key);
     if (lookup.refreshNow === true) {
       if (flight?.kind === "fetch") return this.#join(flight);
@@ -263,15 +261,6 @@ export class SecretCache<R extends object> {
       );
     }
     return this.#inFlight.start(key, "renew", () => this.#renew(key, entry));
-  }
-
-  #keyOf(lookup: CacheLookup<R>): string {
-    let key = this.#keys.get(lookup);
-    if (key === undefined) {
-      key = this.#source.keyOf(lookup);
-      this.#keys.set(lookup, key);
-    }
-    return key;
   }
 
   /**

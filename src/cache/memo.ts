@@ -5,6 +5,13 @@
  * sending endless distinct URLs costs a re-parse, never memory), and inputs
  * longer than `maxKeyLength` are computed every time.
  *
+ * What it buys, from `deno bench tests/bench/server_bench.ts` (the fastest
+ * iteration of each run, median of 5 runs interleaved with runs without the
+ * memo, 2026-12-04): a cache hit through the handler 3.0 µs path style and
+ * 4.0 µs query style, against 4.5 and 5.9 µs without, about a third less. A
+ * second memo of the cache key per lookup (a `WeakMap` in the cache) measured
+ * 3.0 vs 3.1 and 4.0 vs 4.2 µs, under 5 %, and was removed.
+ *
  * @module
  */
 
