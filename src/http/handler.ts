@@ -40,15 +40,6 @@ import { isForwarded, isLocalAuthority } from "./request_origin.ts";
 import { RefusalLog } from "./refusal_log.ts";
 import { failed, JSON_HEADERS, rejected, TEXT_HEADERS } from "./responses.ts";
 
-export type {
-  AuditEvent,
-  LookupAnswer,
-  LookupService,
-  RequestLog,
-  RequestMetrics,
-  RouteLabel,
-};
-
 /** Everything the request path depends on. */
 export interface HandlerOptions {
   readonly pathPrefix: string;

@@ -17,7 +17,7 @@
 import { AuditBudget, type AuditBudgetOptions } from "./audit_budget.ts";
 import type { Config } from "../config/config.ts";
 import { consoleLogger, type Logger, openFileLogger } from "./logger.ts";
-import type { AuditEvent } from "../http/handler.ts";
+import type { AuditEvent } from "../http/handler_services.ts";
 
 /** The audit log's file name, beside the agent's log. */
 export const AUDIT_LOG_FILE_NAME = "secrets_manager_agent_audit.log";
