@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { listen } from "../../src/http/listener.ts";
+import {
+  listen,
+  ListenError,
+  refuseServeAddressOverride,
+} from "../../src/http/listener.ts";
 
 const ok = () => Promise.resolve(new Response("ok"));
 
@@ -166,4 +170,29 @@ Deno.test("across age limits, a busy keep-alive client is told to close and neve
     `${toldToClose} answers carried Connection: close`,
   );
   assert.equal(lostOnReused, 0);
+});
+
+Deno.test("DENO_SERVE_ADDRESS set to anything refuses the start with one line; unset does not", () => {
+  for (
+    const value of [
+      "tcp:0.0.0.0:2773",
+      "tcp:127.0.0.1:2774",
+      "duplicate,tcp:127.0.0.1:2774",
+      "duplicate,tcp:[::1]:2774",
+      "unix:/tmp/serve.sock",
+      "not an address",
+      "",
+    ]
+  ) {
+    assert.throws(
+      () => refuseServeAddressOverride(value),
+      (error) =>
+        error instanceof ListenError &&
+        /^DENO_SERVE_ADDRESS is set: unset it to start the agent\b/.test(
+          error.message,
+        ) && !error.message.includes("\n"),
+      value,
+    );
+  }
+  refuseServeAddressOverride(undefined);
 });

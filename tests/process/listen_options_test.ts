@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { socketTest, TEST_SOCKET } from "../support/test_socket.ts";
 import {
   agentLines,
   runAgentToExit,
@@ -18,30 +19,7 @@ import {
 } from "../support/secrets_manager_server.ts";
 import { listen } from "../../src/http/listener.ts";
 
-/** Where the systemd unit puts the socket; the test task grants it to the tests. */
-const SOCKET = "/run/awssmaagent/agent.sock";
-const SOCKET_DIR = SOCKET.slice(0, SOCKET.lastIndexOf("/"));
 const VALUE = JSON.stringify({ user: "app", password: "over-the-socket" });
-
-/** Why the socket tests cannot run here, or undefined when they can. */
-async function socketDirProblem(): Promise<string | undefined> {
-  try {
-    await Deno.mkdir(SOCKET_DIR, { recursive: true });
-    const probe = `${SOCKET_DIR}/.probe-${crypto.randomUUID()}`;
-    await Deno.writeTextFile(probe, "");
-    await Deno.remove(probe);
-    return undefined;
-  } catch (error) {
-    return `${SOCKET_DIR} is not writable here (${
-      error instanceof Error ? error.name : error
-    }); the tests' own grants name this socket path`;
-  }
-}
-
-const SOCKET_PROBLEM = await socketDirProblem();
-if (SOCKET_PROBLEM !== undefined) {
-  console.log(`Unix socket tests ignored: ${SOCKET_PROBLEM}`);
-}
 
 /** A server holding the test's secret. */
 function withServer(
@@ -69,7 +47,7 @@ async function isRefused(hostname: string, port: number): Promise<boolean> {
 
 async function socketExists(): Promise<boolean> {
   try {
-    return (await Deno.lstat(SOCKET)).isSocket === true;
+    return (await Deno.lstat(TEST_SOCKET)).isSocket === true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
@@ -142,27 +120,27 @@ function socketAgent(
   return startAgent({
     endpoint: server.url,
     config:
-      `unix_socket_path = "${SOCKET}"\nunix_socket_mode = "0600"\n${extra}`,
-    listening: new RegExp(`listening on unix:${SOCKET}`),
+      `unix_socket_path = "${TEST_SOCKET}"\nunix_socket_mode = "0600"\n${extra}`,
+    listening: new RegExp(`listening on unix:${TEST_SOCKET}`),
   });
 }
 
-Deno.test({
-  name:
-    "a Unix socket gets its mode from the start, needs the token by default, and is removed on exit",
-  ignore: SOCKET_PROBLEM !== undefined,
-  fn: () =>
+socketTest(
+  "a Unix socket gets its mode from the start, needs the token by default, and is removed on exit",
+  () =>
     withServer(async (server) => {
       const agent = await socketAgent(server);
       try {
-        const info = await Deno.lstat(SOCKET);
+        const info = await Deno.lstat(TEST_SOCKET);
         assert.ok(info.isSocket);
         assert.equal(info.mode! & 0o777, 0o600);
-        const ok = await agent.get("/v1/listen/db", { unixSocket: SOCKET });
+        const ok = await agent.get("/v1/listen/db", {
+          unixSocket: TEST_SOCKET,
+        });
         assert.equal(ok.status, 200);
         assert.equal(secretOf(ok.body), VALUE);
         const none = await agent.get("/v1/listen/db", {
-          unixSocket: SOCKET,
+          unixSocket: TEST_SOCKET,
           token: null,
         });
         assert.equal(none.status, 403);
@@ -175,20 +153,18 @@ Deno.test({
         await agent[Symbol.asyncDispose]();
       }
     }),
-});
+);
 
-Deno.test({
-  name:
-    "unix_socket_require_token = false lets the socket's mode guard it; TCP still needs the token",
-  ignore: SOCKET_PROBLEM !== undefined,
-  fn: () =>
+socketTest(
+  "unix_socket_require_token = false lets the socket's mode guard it; TCP still needs the token",
+  () =>
     withServer(async (server) => {
       await using agent = await socketAgent(
         server,
         "unix_socket_require_token = false",
       );
       const viaSocket = await agent.get("/v1/listen/db", {
-        unixSocket: SOCKET,
+        unixSocket: TEST_SOCKET,
         token: null,
       });
       assert.equal(viaSocket.status, 200);
@@ -196,13 +172,11 @@ Deno.test({
       const viaTcp = await agent.get("/v1/listen/db", { token: null });
       assert.equal(viaTcp.status, 403);
     }),
-});
+);
 
-Deno.test({
-  name:
-    "a leftover socket file is replaced; one another process serves on is left alone",
-  ignore: SOCKET_PROBLEM !== undefined,
-  fn: () =>
+socketTest(
+  "a leftover socket file is replaced; one another process serves on is left alone",
+  () =>
     withServer(async (server) => {
       // A socket nobody listens on any more: what a killed agent leaves.
       const killed = await socketAgent(server);
@@ -210,29 +184,29 @@ Deno.test({
       assert.equal(await socketExists(), true);
       const agent = await socketAgent(server);
       assert.equal(
-        (await agent.get("/ping", { unixSocket: SOCKET })).body,
+        (await agent.get("/ping", { unixSocket: TEST_SOCKET })).body,
         "healthy",
       );
       try {
         const second = await runAgentToExit({
           endpoint: server.url,
-          config: `unix_socket_path = "${SOCKET}"`,
+          config: `unix_socket_path = "${TEST_SOCKET}"`,
         });
         assert.equal(second.code, 1);
         assert.deepEqual(
           agentLines(second.stderr),
-          [`Could not listen on unix:${SOCKET}: another process is serving on it`],
+          [`Could not listen on unix:${TEST_SOCKET}: another process is serving on it`],
         );
         // The first agent still has its socket.
         assert.equal(
-          (await agent.get("/ping", { unixSocket: SOCKET })).status,
+          (await agent.get("/ping", { unixSocket: TEST_SOCKET })).status,
           200,
         );
       } finally {
         await agent[Symbol.asyncDispose]();
       }
     }),
-});
+);
 
 /** Reads from `conn` until the server closes it, bounded by `timeoutMs`; what arrived. */
 async function readUntilClosed(
@@ -256,20 +230,21 @@ async function readUntilClosed(
   }
 }
 
-Deno.test({
-  name:
-    "listen: a Unix socket keeps one file for its whole life while its connections are closed at the age limit",
-  ignore: SOCKET_PROBLEM !== undefined,
-  fn: async () => {
+socketTest(
+  "listen: a Unix socket keeps one file for its whole life while its connections are closed at the age limit",
+  async () => {
     const server = await listen(() => new Response("ok"), {
       port: 0,
       addresses: [],
-      unixSocket: { path: SOCKET, mode: 0o600 },
+      unixSocket: { path: TEST_SOCKET, mode: 0o600 },
       maxConnectionAgeMs: 80,
     });
     try {
-      const inode = (await Deno.lstat(SOCKET)).ino;
-      const keepAlive = await Deno.connect({ transport: "unix", path: SOCKET });
+      const inode = (await Deno.lstat(TEST_SOCKET)).ino;
+      const keepAlive = await Deno.connect({
+        transport: "unix",
+        path: TEST_SOCKET,
+      });
       try {
         await keepAlive.write(
           new TextEncoder().encode("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
@@ -283,17 +258,21 @@ Deno.test({
       }
       for (let i = 0; i < 5; i++) {
         using client = Deno.createHttpClient({
-          proxy: { transport: "unix", path: SOCKET },
+          proxy: { transport: "unix", path: TEST_SOCKET },
         });
         const response = await fetch("http://127.0.0.1/", { client });
         assert.equal(await response.text(), "ok");
       }
-      assert.equal((await Deno.lstat(SOCKET)).ino, inode, "the file changed");
-      assert.equal((await Deno.lstat(SOCKET)).mode! & 0o777, 0o600);
+      assert.equal(
+        (await Deno.lstat(TEST_SOCKET)).ino,
+        inode,
+        "the file changed",
+      );
+      assert.equal((await Deno.lstat(TEST_SOCKET)).mode! & 0o777, 0o600);
       assert.equal(server.port, 0);
     } finally {
       await server.shutdown();
     }
     assert.equal(await socketExists(), false);
   },
-});
+);

@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { socketTest, TEST_SOCKET } from "../support/test_socket.ts";
 import { startAgent } from "../support/agent_process.ts";
 import { withSecretsManagerServer } from "../support/secrets_manager_server.ts";
 import {
@@ -15,33 +16,14 @@ import {
   requestHead,
 } from "../support/raw_http.ts";
 
-/** Where the systemd unit puts the socket; the test task grants it to the tests. */
-// Its own path, so it can run beside the listen-options tests (the test task grants both).
-const SOCKET = "/run/awssmaagent/origin.sock";
-const SOCKET_DIR = SOCKET.slice(0, SOCKET.lastIndexOf("/"));
 const VALUE = "socket-origin-value-6b20ad";
-
-/** Why the socket tests cannot run here, or undefined when they can. */
-async function socketDirProblem(): Promise<string | undefined> {
-  try {
-    await Deno.mkdir(SOCKET_DIR, { recursive: true });
-    const probe = `${SOCKET_DIR}/.probe-${crypto.randomUUID()}`;
-    await Deno.writeTextFile(probe, "");
-    await Deno.remove(probe);
-    return undefined;
-  } catch (error) {
-    return `${SOCKET_DIR} is not writable here (${
-      error instanceof Error ? error.name : error
-    }); the tests' own grants name this socket path`;
-  }
-}
 
 /**
  * Sends one raw request over the socket (fetch sets Host from the URL, and
  * would need a grant for the host it names) and reads the answer to the close.
  */
 async function socketExchange(head: string): Promise<RawResponse> {
-  const conn = await Deno.connect({ transport: "unix", path: SOCKET });
+  const conn = await Deno.connect({ transport: "unix", path: TEST_SOCKET });
   // A guard against a hang, not a measured duration.
   const guard = setTimeout(() => conn.close(), 10_000);
   try {
@@ -69,28 +51,21 @@ async function socketExchange(head: string): Promise<RawResponse> {
   }
 }
 
-const SOCKET_PROBLEM = await socketDirProblem();
-if (SOCKET_PROBLEM !== undefined) {
-  console.log(`Unix socket tests ignored: ${SOCKET_PROBLEM}`);
-}
-
-Deno.test({
-  name:
-    "a socket trusted without a token still refuses proxy headers and a foreign Host with 400",
-  ignore: SOCKET_PROBLEM !== undefined,
-  fn: () =>
+socketTest(
+  "a socket trusted without a token still refuses proxy headers and a foreign Host with 400",
+  () =>
     withSecretsManagerServer(async (server) => {
       server.createSecret("socket/db", VALUE);
       await using agent = await startAgent({
         endpoint: server.url,
         config: [
-          `unix_socket_path = "${SOCKET}"`,
+          `unix_socket_path = "${TEST_SOCKET}"`,
           `unix_socket_mode = "0600"`,
           "unix_socket_require_token = false",
         ].join("\n"),
-        listening: new RegExp(`listening on unix:${SOCKET}`),
+        listening: new RegExp(`listening on unix:${TEST_SOCKET}`),
       });
-      const viaSocket = { unixSocket: SOCKET, token: null };
+      const viaSocket = { unixSocket: TEST_SOCKET, token: null };
       const plain = await agent.get("/v1/socket/db", viaSocket);
       assert.equal(plain.status, 200, plain.body);
       assert.equal(JSON.parse(plain.body).SecretString, VALUE);
@@ -130,4 +105,4 @@ Deno.test({
       const ping = await agent.get("/ping", viaSocket);
       assert.deepEqual([ping.status, ping.body], [200, "healthy"]);
     }),
-});
+);

@@ -2,22 +2,21 @@
  * Runs the real agent to its exit in a project copy whose folder the test
  * knows before the launch, so the environment can name files inside it (a
  * `file://` SSRF token in the folder, say). `agent_process.ts` picks its
- * folder itself; this is the same
- * launch (the `start` task's command line, a clean environment with the test
- * credentials) for the cases that need the folder's path.
+ * folder itself; this is the same launch (its `agentCommand`, a clean
+ * environment with the test credentials) for the cases that need the
+ * folder's path.
  *
  * @module
  */
 
 import {
+  agentCommand,
   agentEnvironment,
   type AgentExit,
+  copyProject,
   freePort,
-  startTaskCommand,
 } from "./agent_process.ts";
 
-const ROOT = new URL("../../", import.meta.url);
-const PROJECT_FILES = ["deno.json", "deno.lock", "main.ts", "src", "scripts"];
 const EXIT_TIMEOUT_MS = 30_000;
 
 /** What to launch in the prepared folder. */
@@ -46,11 +45,8 @@ export interface FolderLaunch {
 export async function runAgentToExitInFolder(
   prepare: (dir: string) => Promise<FolderLaunch> | FolderLaunch,
 ): Promise<AgentExit> {
-  const dir = await Deno.makeTempDir({ prefix: "agent-folder-" });
+  const dir = await copyProject({ prefix: "agent-folder-" });
   try {
-    for (const name of PROJECT_FILES) {
-      await copyTree(new URL(name, ROOT), `${dir}/${name}`);
-    }
     await Deno.mkdir(`${dir}/logs`);
     const launch = await prepare(dir);
     await Deno.writeTextFile(
@@ -72,16 +68,19 @@ async function run(
   env: Record<string, string>,
   args: readonly string[],
 ): Promise<AgentExit> {
-  const [program, ...taskArgs] = await startTaskCommand();
-  const child = new Deno.Command(program, {
-    args: [...taskArgs, ...args],
-    cwd: dir,
-    clearEnv: true,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const [program, ...programArgs] = await agentCommand(args, dir, env);
+  const child = new Deno.Command(
+    program === "deno" ? Deno.execPath() : program,
+    {
+      args: programArgs,
+      cwd: dir,
+      clearEnv: true,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    },
+  ).spawn();
   const timer = setTimeout(() => child.kill("SIGKILL"), EXIT_TIMEOUT_MS);
   const { code, stdout, stderr } = await child.output();
   clearTimeout(timer);
@@ -91,16 +90,4 @@ async function run(
     stdout: decoder.decode(stdout),
     stderr: decoder.decode(stderr),
   };
-}
-
-async function copyTree(from: URL, to: string): Promise<void> {
-  const info = await Deno.stat(from);
-  if (!info.isDirectory) return await Deno.copyFile(from, to);
-  await Deno.mkdir(to);
-  for await (const entry of Deno.readDir(from)) {
-    await copyTree(
-      new URL(`${from.href}/${entry.name}`),
-      `${to}/${entry.name}`,
-    );
-  }
 }

@@ -10,11 +10,11 @@
  */
 
 import {
+  agentCommand,
   agentEnvironment,
   type AgentExit,
   copyProject,
   freePort,
-  startTaskCommand,
 } from "./agent_process.ts";
 
 const START_TIMEOUT_MS = 30_000;
@@ -86,21 +86,26 @@ async function runIn(
   port: number,
   launch: PreparedLaunch,
 ): Promise<PreparedRun> {
-  const [program, ...taskArgs] = await startTaskCommand();
   const endpoint = launch.endpoint;
+  const env = await agentEnvironment(
+    dir,
+    endpoint === undefined ? {} : {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+      AWS_ENDPOINT_URL_STS: endpoint,
+    },
+  );
+  const [program, ...args] = await agentCommand(
+    ["--config", "config.toml"],
+    dir,
+    env,
+  );
   const child = new Deno.Command(
     program === "deno" ? Deno.execPath() : program,
     {
-      args: [...taskArgs, "--config", "config.toml"],
+      args,
       cwd: dir,
       clearEnv: true,
-      env: await agentEnvironment(
-        dir,
-        endpoint === undefined ? {} : {
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
-          AWS_ENDPOINT_URL_STS: endpoint,
-        },
-      ),
+      env,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

@@ -250,15 +250,15 @@ async function startScriptV8Flags(): Promise<string[]> {
  * computation refuses (the refusal is the script's to print); the sandbox
  * tests run the script for every deployment they cover.
  */
-async function agentCommand(
-  launch: AgentLaunch,
+export async function agentCommand(
   args: readonly string[],
   dir: string,
   env: Readonly<Record<string, string>>,
+  viaStartScript = false,
 ): Promise<string[]> {
   const command = parseCli(args);
   const script = await startTaskCommand();
-  if (launch.viaStartScript || command.kind !== "run") {
+  if (viaStartScript || command.kind !== "run") {
     return [...script, ...args];
   }
   const { configPath } = command;
@@ -301,7 +301,7 @@ async function spawn(
   const binary = Deno.env.get("AGENT_BINARY");
   const [program, ...programArgs] = binary
     ? [binary, ...args]
-    : await agentCommand(launch, args, dir, env);
+    : await agentCommand(args, dir, env, launch.viaStartScript);
   return new Deno.Command(program === "deno" ? Deno.execPath() : program, {
     args: programArgs,
     cwd: dir,
