@@ -1,5 +1,5 @@
 /**
- * Runs the real agent to its exit in a project copy whose folder the test
+ * Runs the real agent to its exit in a working folder whose path the test
  * knows before the launch, so the environment can name files inside it (a
  * `file://` SSRF token in the folder, say). `agent_process.ts` picks its
  * folder itself; this is the same launch (its `agentCommand`, a clean
@@ -13,7 +13,6 @@ import {
   agentCommand,
   agentEnvironment,
   type AgentExit,
-  copyProject,
   freePort,
 } from "./agent_process.ts";
 
@@ -30,7 +29,7 @@ export interface FolderLaunch {
 }
 
 /**
- * Copies the project into a new folder, lets `prepare` write files there and
+ * Makes a new working folder, lets `prepare` write files there and
  * say what to launch, runs the agent (by default with `--config config.toml`)
  * until it exits, then removes the folder.
  *
@@ -45,7 +44,7 @@ export interface FolderLaunch {
 export async function runAgentToExitInFolder(
   prepare: (dir: string) => Promise<FolderLaunch> | FolderLaunch,
 ): Promise<AgentExit> {
-  const dir = await copyProject({ prefix: "agent-folder-" });
+  const dir = await Deno.makeTempDir({ prefix: "agent-folder-" });
   try {
     await Deno.mkdir(`${dir}/logs`);
     const launch = await prepare(dir);

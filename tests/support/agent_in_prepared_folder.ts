@@ -1,6 +1,6 @@
 /**
  * Runs the real agent (the `start` task, as `agent_process.ts` does) in a
- * project copy the test prepares first, with anything a file-writing option
+ * working folder the test prepares first, with anything a file-writing option
  * cannot express: a `logs/` folder of a chosen mode or owner, a symbolic
  * link planted inside it. The agent may start or refuse to: the result says
  * which, with its output, and the test may look at the folder before it is
@@ -13,7 +13,6 @@ import {
   agentCommand,
   agentEnvironment,
   type AgentExit,
-  copyProject,
   freePort,
 } from "./agent_process.ts";
 
@@ -38,7 +37,7 @@ export interface PreparedRun {
 
 /** How to prepare, launch and look. */
 export interface PreparedLaunch {
-  /** Writes into the project copy before the launch (no `logs/` is made for it). */
+  /** Writes into the working folder before the launch (no `logs/` is made for it). */
   prepare(dir: string): Promise<void> | void;
   /** Text of `./config.toml`, after an `http_port = <free port>` line. */
   readonly config?: string;
@@ -51,9 +50,9 @@ export interface PreparedLaunch {
 }
 
 /**
- * Prepares a project copy, runs the agent there until it exits (on its own,
+ * Prepares a working folder, runs the agent there until it exits (on its own,
  * or by SIGTERM after `whileRunning`), lets `inspect` look, then removes
- * the copy.
+ * the folder.
  *
  * @example
  * ```ts
@@ -65,7 +64,7 @@ export interface PreparedLaunch {
 export async function runAgentInPreparedFolder(
   launch: PreparedLaunch,
 ): Promise<PreparedRun> {
-  const dir = await copyProject({ prefix: "agent-prepared-" });
+  const dir = await Deno.makeTempDir({ prefix: "agent-prepared-" });
   try {
     await launch.prepare(dir);
     const port = freePort();

@@ -142,16 +142,19 @@ export interface CopyProjectOptions {
   readonly files?: readonly string[];
   /** Prefix of the temp folder's name; default `agent-`. */
   readonly prefix?: string;
+  /** An existing folder to copy into instead of a new one. */
+  readonly into?: string;
 }
 
 /**
  * Copies project files (by default what `deno task start` needs) into a new
- * temp folder and returns its path; the caller removes it.
+ * temp folder (or `into`) and returns its path; the caller removes it.
  */
 export async function copyProject(
   options: CopyProjectOptions = {},
 ): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: options.prefix ?? "agent-" });
+  const dir = options.into ??
+    await Deno.makeTempDir({ prefix: options.prefix ?? "agent-" });
   for (const name of options.files ?? PROJECT_FILES) {
     const to = `${dir}/${name}`;
     await Deno.mkdir(to.slice(0, to.lastIndexOf("/")), { recursive: true });
@@ -160,9 +163,12 @@ export async function copyProject(
   return dir;
 }
 
-/** Copies what `deno task start` needs into a fresh folder. */
+/**
+ * A fresh working folder with the launch's config and files; the project is
+ * copied into it only when the start script runs (see {@link agentCommand}).
+ */
 async function prepareDir(launch: AgentLaunch, port: number): Promise<string> {
-  const dir = await copyProject();
+  const dir = await Deno.makeTempDir({ prefix: "agent-" });
   const config = launch.config ?? "";
   await Deno.writeTextFile(
     `${dir}/config.toml`,
@@ -245,10 +251,14 @@ async function startScriptV8Flags(): Promise<string[]> {
 /**
  * The start script's two steps, the first done in this process: the grants
  * computed by the same code (`permissionsText`) for the agent's config and
- * environment, then `deno run` under them. That saves a Deno start per agent.
- * The script itself runs when the command line is not a plain run or the
- * computation refuses (the refusal is the script's to print); the sandbox
- * tests run the script for every deployment they cover.
+ * environment, then `deno run` under them, in `dir` as the working folder.
+ * That saves a Deno start per agent, and running this project's own
+ * `main.ts` (not a copy) lets every agent reuse Deno's transpiled and compiled
+ * code: a copy at a new path is transpiled, analysed and compiled anew.
+ * The script itself runs, from a project copy made in `dir`, when the command
+ * line is not a plain run or the computation refuses (the refusal is the
+ * script's to print); the sandbox tests run the script for every deployment
+ * they cover.
  */
 export async function agentCommand(
   args: readonly string[],
@@ -257,10 +267,11 @@ export async function agentCommand(
   viaStartScript = false,
 ): Promise<string[]> {
   const command = parseCli(args);
-  const script = await startTaskCommand();
-  if (viaStartScript || command.kind !== "run") {
-    return [...script, ...args];
-  }
+  const viaScript = async () => {
+    await copyProject({ into: dir });
+    return [...await startTaskCommand(), ...args];
+  };
+  if (viaStartScript || command.kind !== "run") return await viaScript();
   const { configPath } = command;
   let flags: string[];
   try {
@@ -271,14 +282,14 @@ export async function agentCommand(
       { env, workingDirectory: dir },
     )).split("\n").filter((line) => line !== "" && !line.startsWith("#"));
   } catch {
-    return [...script, ...args];
+    return await viaScript();
   }
   return [
     "deno",
     "run",
     ...flags,
     ...await startScriptV8Flags(),
-    "main.ts",
+    new URL("main.ts", ROOT).pathname,
     ...args,
   ];
 }
