@@ -177,6 +177,8 @@ export interface MemoryResult {
   readonly secretBytes: number;
   readonly idleMb: number;
   readonly loadedMb: number;
+  /** RssAnon once loaded. */
+  readonly loadedAnonMb: number;
 }
 
 /** The agent's VmRSS at start, and once `secrets` secrets of `secretBytes` are cached. */
@@ -198,24 +200,45 @@ export async function measureMemory(
   await Promise.all(Array.from({ length: 16 }, async () => {
     while (next < ids.length) await getSecret(agent, ids[next++]);
   }));
-  return { ...options, idleMb, loadedMb: await residentMb(agent.pid) };
+  const loaded = await processMemory(agent.pid);
+  return {
+    ...options,
+    idleMb,
+    loadedMb: loaded.rssMb,
+    loadedAnonMb: loaded.anonMb,
+  };
+}
+
+/** A process's resident memory, in MiB: all of it, and its anonymous part. */
+export interface ProcessMemory {
+  readonly rssMb: number;
+  /** RssAnon: heap and other memory not backed by a file (code pages are not). */
+  readonly anonMb: number;
 }
 
 /**
- * VmRSS of a process, from /proc (Linux), in MiB. Read through `cat`: Deno
- * grants /proc/<pid> files only to --allow-all.
+ * VmRSS and RssAnon of a process, from /proc (Linux). Read through `cat`:
+ * Deno grants /proc/<pid> files only to --allow-all.
  */
-export async function residentMb(pid: number): Promise<number> {
+export async function processMemory(pid: number): Promise<ProcessMemory> {
   const { code, stdout } = await new Deno.Command("cat", {
     args: [`/proc/${pid}/status`],
     stderr: "null",
   }).output();
   const status = new TextDecoder().decode(stdout);
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
-  if (code !== 0 || match === null) {
-    throw new Error(`No VmRSS in /proc/${pid}/status (cat exited ${code})`);
+  const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  const anon = /^RssAnon:\s+(\d+) kB/m.exec(status);
+  if (code !== 0 || rss === null || anon === null) {
+    throw new Error(
+      `No VmRSS or RssAnon in /proc/${pid}/status (cat exited ${code})`,
+    );
   }
-  return Number(match[1]) / 1024;
+  return { rssMb: Number(rss[1]) / 1024, anonMb: Number(anon[1]) / 1024 };
+}
+
+/** VmRSS of a process, in MiB (see {@linkcode processMemory}). */
+export async function residentMb(pid: number): Promise<number> {
+  return (await processMemory(pid)).rssMb;
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
  * Readiness, end to end: `/ping?ready=true` answers 503 until the warm-up
  * list has been tried (a failure counts as tried, and is logged), then 200;
- * plain `/ping` is healthy throughout.
+ * plain `/ping` is healthy throughout, and answers only once secrets can be
+ * served.
  */
 
 import assert from "node:assert/strict";
-import { startAgent } from "../support/agent_process.ts";
+import { freePort, startAgent } from "../support/agent_process.ts";
 import { startSecretsManagerServer } from "../support/secrets_manager_server.ts";
 
 Deno.test("ping?ready=true is 503 while the warm-up list loads, then 200, and the warmed secrets are hits", async () => {
@@ -62,6 +63,48 @@ Deno.test("without a warm-up list the agent is ready at once; a bad ready value 
     assert.equal(bad.status, 400);
     assert.equal(bad.body, "invalid ready value");
   } finally {
+    await server.close();
+  }
+});
+
+// Plain /ping is what the Lambda extension and most health checks wait on:
+// it must not answer before a secret can be served, so the agent listens only
+// once its SDK client is built and its credentials checked.
+Deno.test("plain /ping does not answer while the start-up credentials check is held, and a secret is served as soon as it does", async () => {
+  const server = await startSecretsManagerServer();
+  const gate = Promise.withResolvers<void>();
+  try {
+    server.createSecret("ready/now", "served-at-once");
+    server.setFault({ kind: "gate", opened: gate.promise }, {
+      operations: ["GetCallerIdentity"],
+      times: 1,
+    });
+    const port = freePort();
+    const starting = startAgent({ endpoint: server.url, port });
+    for (
+      let i = 0;
+      i < 3000 && server.countCalls("GetCallerIdentity") === 0;
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(server.countCalls("GetCallerIdentity"), 1);
+    for (let i = 0; i < 10; i++) {
+      const answer = await fetch(`http://127.0.0.1:${port}/ping`).then(
+        async (response) => `${response.status} ${await response.text()}`,
+        () => "not listening",
+      );
+      assert.equal(answer, "not listening", `ping ${i}`);
+    }
+    gate.resolve();
+    await using agent = await starting;
+    const ping = await agent.get("/ping", { token: null });
+    assert.deepEqual([ping.status, ping.body], [200, "healthy"]);
+    const secret = await agent.get("/v1/ready/now");
+    assert.equal(secret.status, 200, secret.body);
+    assert.equal(JSON.parse(secret.body).SecretString, "served-at-once");
+  } finally {
+    gate.resolve();
     await server.close();
   }
 });

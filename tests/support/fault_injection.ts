@@ -35,7 +35,9 @@ export type Fault =
     readonly declareLength?: boolean;
   }
   /** Answer `status` (400 to 599) with an HTML page, as a proxy or load balancer would. */
-  | { readonly kind: "html"; readonly status: number };
+  | { readonly kind: "html"; readonly status: number }
+  /** Answer normally once `opened` settles: the test decides when, not a timer. */
+  | { readonly kind: "gate"; readonly opened: Promise<void> };
 
 /** Which calls a fault hits. */
 export interface FaultScope {

@@ -354,6 +354,7 @@ class LocalSecretsManager implements SecretsManagerServer {
       return;
     }
     if (fault?.kind === "latency") await delay(fault.ms, this.#closing.signal);
+    if (fault?.kind === "gate") await fault.opened;
     if (this.#closing.signal.aborted) return;
     const response = fault?.kind === "status" || fault?.kind === "throttle"
       ? faultResponse(call, fault)
