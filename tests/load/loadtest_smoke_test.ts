@@ -60,6 +60,8 @@ Deno.test("loadtest --quick prints every figure and the docs/performance.md tabl
     String
       .raw`^\| Cache-hit throughput, .* \| >= 0\.90 x \| ${NUMBER} x \| (yes|no) \|$`,
     String
+      .raw`^\| Cache-hit CPU time per request, .* \| <= 1\.1 x \| ${NUMBER} x \| (yes|no) \|$`,
+    String
       .raw`^\| Cache-hit p99 latency, .* \| <= 2 x \| ${NUMBER} x \| (yes|no) \|$`,
     String
       .raw`^\| GetSecretValue calls for 200 concurrent .* \| 1 \| \d+ \| (yes|no) \|$`,

@@ -36,12 +36,19 @@ export function formatReport(figures: Figures): string {
   const { bare, agent, coalescing, expiries, startup, memory } = figures;
   const throughputRatio = agent.requestsPerSecond / bare.requestsPerSecond;
   const p99Ratio = agent.p99Ms / bare.p99Ms;
+  const cpuRatio = agent.cpuUsPerRequest / bare.cpuUsPerRequest;
   const rows: Row[] = [
     {
       figure: "Cache-hit throughput, agent / bare `Deno.serve`",
       target: ">= 0.90 x",
       measured: `${throughputRatio.toFixed(2)} x`,
       isMet: throughputRatio >= 0.9,
+    },
+    {
+      figure: "Cache-hit CPU time per request, agent / bare `Deno.serve`",
+      target: "<= 1.1 x",
+      measured: `${cpuRatio.toFixed(2)} x`,
+      isMet: cpuRatio <= 1.1,
     },
     {
       figure: "Cache-hit p99 latency, agent / bare `Deno.serve`",
