@@ -330,7 +330,7 @@ Deno.test("the start script runs the agent under the printed set only: no flag o
   // The short-lived step reads files and variables, and nothing else.
   assert.ok(
     script.includes(
-      "deno run --quiet --no-prompt --allow-read --allow-env main.ts --print-permissions",
+      `deno run --quiet --no-prompt --allow-read --allow-env "$v8" main.ts --print-permissions`,
     ),
   );
   for (const word of words) {
