@@ -78,6 +78,11 @@ export type CacheLookup<R> = R & {
 /** What a source answers for a request: what the cache stores. */
 export interface Fetched {
   readonly versionId: string;
+  /**
+   * The response body, held once as the text that is sent: a `Response` copies
+   * a byte body at each construction and a string not at all (the "cached body"
+   * group of tests/bench/secret_value_bench.ts).
+   */
   readonly body: string;
 }
 
