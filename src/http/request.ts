@@ -71,6 +71,9 @@ const PARAMETER_PARAMETERS = new Set([
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@\/-]{1,512}$/;
 /** A parameter version: SSM numbers them from 1. */
 const VERSION = /^[1-9][0-9]{0,17}$/;
+/** The successor agent's words for a malformed roleArn, so its clients match. */
+const INVALID_ROLE_ARN =
+  "invalid roleArn format, expected arn:<partition>:iam::<account>:role/<name>";
 const QUERY_STYLE_PARAMETERS = new Set([
   "secretId",
   "versionId",
@@ -190,7 +193,7 @@ function parseLookup(
   const refreshNow = parseFlag(values.get("refreshNow"));
   if (refreshNow === undefined) return reject("invalid refreshNow value");
   const roleArn = parseRoleArn(values.get("roleArn"));
-  if (roleArn === null) return reject("invalid roleArn value");
+  if (roleArn === null) return reject(INVALID_ROLE_ARN);
   const lookup: SecretLookup = {
     secretId,
     refreshNow,
@@ -224,7 +227,7 @@ function parseParameter(
   const refreshNow = parseFlag(values.get("refreshNow"));
   if (refreshNow === undefined) return reject("invalid refreshNow value");
   const roleArn = parseRoleArn(values.get("roleArn"));
-  if (roleArn === null) return reject("invalid roleArn value");
+  if (roleArn === null) return reject(INVALID_ROLE_ARN);
   const lookup: ParameterLookup = {
     name,
     withDecryption,

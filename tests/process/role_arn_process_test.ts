@@ -118,7 +118,11 @@ Deno.test("roleArn is an unknown parameter unless allowed, and a malformed one i
     ) {
       const response = await agent.get(withRole(bad));
       assert.equal(response.status, 400, bad);
-      assert.equal(response.body, "invalid roleArn value", bad);
+      assert.equal(
+        response.body,
+        "invalid roleArn format, expected arn:<partition>:iam::<account>:role/<name>",
+        bad,
+      );
     }
     assert.equal(server.countCalls("AssumeRole"), 0);
   });
