@@ -20,6 +20,7 @@ import {
   TEST_CREDENTIALS,
   type TestCredentials,
 } from "../support/secrets_manager_server.ts";
+import { exchange, requestHead } from "../support/raw_http.ts";
 import { tokenFileLaunch } from "../support/token_file_launch.ts";
 import { VERSION } from "../../src/version.ts";
 
@@ -396,6 +397,40 @@ Deno.test("agent HTTP API, process level", async (t) => {
       await expectAnswer(main, dbPath, { status: 405, body: "" }, {
         method: "HEAD",
       });
+    },
+  );
+
+  // fetch refuses to send TRACE and CONNECT, so these go over raw TCP. A
+  // CONNECT whose target is a path, not host:port, is malformed HTTP: Deno's
+  // parser answers it 400 with no body before the agent sees it.
+  await t.step(
+    "OPTIONS, TRACE and CONNECT with a valid token are 405 Not allowed; a CONNECT to a path is Deno's 400",
+    async () => {
+      const calls = server.countCalls("GetSecretValue");
+      const host = `127.0.0.1:${main.port}`;
+      const cases: readonly [string, number, string][] = [
+        [`OPTIONS ${dbPath} HTTP/1.1`, 405, "Not allowed"],
+        [`TRACE ${dbPath} HTTP/1.1`, 405, "Not allowed"],
+        ["OPTIONS * HTTP/1.1", 405, "Not allowed"],
+        [`CONNECT ${host} HTTP/1.1`, 405, "Not allowed"],
+        [`CONNECT ${dbPath} HTTP/1.1`, 400, ""],
+      ];
+      for (const [requestLine, status, body] of cases) {
+        const { responses } = await exchange(
+          main.port,
+          requestHead(requestLine, [
+            `Host: ${host}`,
+            `${TOKEN_HEADER}: ${AGENT_TOKEN}`,
+            "Connection: close",
+          ]),
+        );
+        assert.deepEqual(
+          responses.map((response) => [response.status, response.body]),
+          [[status, body]],
+          requestLine,
+        );
+      }
+      assert.equal(server.countCalls("GetSecretValue"), calls);
     },
   );
 
