@@ -13,6 +13,7 @@ import {
   TEST_CREDENTIALS,
 } from "../support/secrets_manager_server.ts";
 import { rejection, secretsManagerClient } from "../support/sdk_clients.ts";
+import { signedFetch } from "../support/signed_request.ts";
 
 async function withServer(
   fn: (
@@ -261,6 +262,31 @@ Deno.test("the SDK reaches the server through AWS_ENDPOINT_URL_SECRETS_MANAGER a
     });
     assert.equal(server.countCalls("GetSecretValue"), 1);
     assert.equal(server.countCalls("GetCallerIdentity"), 1);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("setErrorMessageKey writes JSON errors with a capital Message, as some AWS endpoints do, and back", async () => {
+  const server = await startSecretsManagerServer();
+  try {
+    const ask = async () =>
+      await (await signedFetch(
+        server.url,
+        TEST_CREDENTIALS,
+        JSON.stringify({ SecretId: "nowhere" }),
+        { target: "secretsmanager.GetSecretValue" },
+      )).json();
+    const plain = await ask();
+    server.setErrorMessageKey("Message");
+    const capital = await ask();
+    server.setErrorMessageKey("message");
+    assert.equal(plain.__type, "ResourceNotFoundException");
+    assert.deepEqual(capital, {
+      __type: plain.__type,
+      Message: plain.message,
+    });
+    assert.deepEqual(await ask(), plain);
   } finally {
     await server.close();
   }

@@ -687,6 +687,25 @@ Deno.test("agent HTTP API, process level", async (t) => {
   );
 
   await t.step(
+    "an AWS error body whose message is under a capital Message key is passed through as the message",
+    async () => {
+      const path = secretPath("http/missing-capital");
+      const plain = JSON.parse((await main.get(path)).body);
+      server.setErrorMessageKey("Message");
+      let capital;
+      try {
+        capital = await main.get(path);
+      } finally {
+        server.setErrorMessageKey("message");
+      }
+      assert.equal(capital.status, 400, capital.body);
+      assert.deepEqual(JSON.parse(capital.body), plain);
+      assert.equal(plain.__type, "ResourceNotFoundException");
+      assert.notEqual(plain.message, "");
+    },
+  );
+
+  await t.step(
     "with max_conn = 2, a third concurrent request is 429 Connection limit exceeded while /ping still answers",
     async () => {
       const before = server.countCalls("GetSecretValue");

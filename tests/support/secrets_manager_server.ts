@@ -135,6 +135,11 @@ export interface SecretsManagerServer {
   resetCalls(): void;
   /** Switches a fault on (undefined = off), optionally for some operations or the next N calls. */
   setFault(fault: Fault | undefined, options?: FaultScope): void;
+  /**
+   * The key of the message in JSON error bodies: `message` (the default) or
+   * `Message`, which some AWS services and older endpoints write.
+   */
+  setErrorMessageKey(key: "message" | "Message"): void;
   /** Stops listening and ends every connection, stalled ones included. */
   close(): Promise<void>;
 }
@@ -169,6 +174,7 @@ class LocalSecretsManager implements SecretsManagerServer {
   #sockets = new Set<Socket>();
   #calls: CallRecord[] = [];
   #faults = new FaultSwitch();
+  #errorMessageKey: "message" | "Message" = "message";
   #closing = new AbortController();
   #credentials: readonly TestCredentials[];
   #region: string;
@@ -288,6 +294,10 @@ class LocalSecretsManager implements SecretsManagerServer {
     this.#faults.set(fault, options);
   }
 
+  setErrorMessageKey(key: "message" | "Message"): void {
+    this.#errorMessageKey = key;
+  }
+
   close(): Promise<void> {
     this.#closing.abort();
     return new Promise((resolve) => {
@@ -367,7 +377,10 @@ class LocalSecretsManager implements SecretsManagerServer {
         accountId: this.#accountId,
         now: this.#now,
       });
-    const payload = new Uint8Array(await response.arrayBuffer());
+    const payload = this.#withMessageKey(
+      response,
+      new Uint8Array(await response.arrayBuffer()),
+    );
     const headers = {
       ...Object.fromEntries(response.headers),
       // AWS's Date header, by which SDKs correct their clock skew.
@@ -384,5 +397,16 @@ class LocalSecretsManager implements SecretsManagerServer {
     }
     res.writeHead(response.status, headers);
     res.end(payload);
+  }
+
+  /** A JSON error body with its `message` renamed to the chosen key. */
+  #withMessageKey(response: Response, payload: Uint8Array): Uint8Array {
+    const isJsonError = response.status >= 400 &&
+      (response.headers.get("content-type") ?? "").includes("json");
+    if (!isJsonError || this.#errorMessageKey === "message") return payload;
+    const { message, ...rest } = JSON.parse(new TextDecoder().decode(payload));
+    return new TextEncoder().encode(
+      JSON.stringify({ ...rest, [this.#errorMessageKey]: message }),
+    );
   }
 }
