@@ -2,7 +2,7 @@
  * Cross-account reads, end to end: `roleArn` makes the agent assume the
  * role through STS (once per role while its credentials last) and read with
  * those credentials; each role has its own cache entries; a denied role is
- * AWS's error; off unless `allow_role_arn = true`; at most
+ * AWS's error, and so is a role without Secrets Manager access; off unless `allow_role_arn = true`; at most
  * `max_assumed_roles` roles are kept.
  */
 
@@ -71,7 +71,7 @@ Deno.test("roleArn reads with the assumed role's credentials, one cache entry pe
   });
 });
 
-Deno.test("a role STS refuses is AWS's AccessDenied, and is not cached", async () => {
+Deno.test("a role STS refuses is AWS's AccessDenied, a role without access is Secrets Manager's AccessDeniedException, and neither is cached", async () => {
   await withServer(async (server) => {
     server.denyRole(ROLE_A);
     await using agent = await startAgent({
@@ -93,6 +93,22 @@ Deno.test("a role STS refuses is AWS's AccessDenied, and is not cached", async (
       log,
       /GET \/secretsmanager\/get\?secretId=shared%2Fdb&roleArn=.* 403/,
     );
+
+    // A role that can be assumed but may not read: Secrets Manager's own
+    // refusal of the assumed credentials, passed through and not cached.
+    server.denyServicesToRole(ROLE_B);
+    for (const attempt of [1, 2]) {
+      const noAccess = await agent.get(withRole(ROLE_B));
+      assert.equal(noAccess.status, 400, noAccess.body);
+      const body = JSON.parse(noAccess.body);
+      assert.equal(body.__type, "AccessDeniedException");
+      assert.match(
+        body.message,
+        /^User: arn:aws:sts::222222222222:assumed-role\/reader\/\S+ is not authorized to perform: secretsmanager:GetSecretValue\b/,
+      );
+      assert.equal(server.countCalls("GetSecretValue"), attempt);
+    }
+    assert.deepEqual(signers(server), [ROLE_B, ROLE_B]);
   });
 });
 

@@ -120,6 +120,10 @@ export async function routeAwsCall(
     if (scopeProblem) {
       throw new ServiceError("InvalidSignatureException", scopeProblem);
     }
+    const { session } = checked;
+    if (session && options.sessions.isServiceDenied(session.roleArn)) {
+      throw ServiceError.accessDenied(session, call);
+    }
     const operation = request.method === "POST"
       ? jsonOperation(call, options)
       : undefined;

@@ -48,6 +48,7 @@ export function parseRoleArn(
 /** Denied roles and issued sessions. */
 export class RoleSessions {
   #denied = new Set<string>();
+  #serviceDenied = new Set<string>();
   #sessions = new Map<string, RoleSession>();
   #now: () => number;
 
@@ -64,6 +65,19 @@ export class RoleSessions {
   /** Whether a test denied `roleArn`. */
   isDenied(roleArn: string): boolean {
     return this.#denied.has(roleArn);
+  }
+
+  /**
+   * Lets `roleArn` be assumed but gives its sessions no Secrets Manager or
+   * SSM access: their calls answer AccessDeniedException.
+   */
+  denyServices(roleArn: string): void {
+    this.#serviceDenied.add(roleArn);
+  }
+
+  /** Whether a test took `roleArn`'s service access away. */
+  isServiceDenied(roleArn: string): boolean {
+    return this.#serviceDenied.has(roleArn);
   }
 
   /** Issues fresh credentials for `roleArn` (which must parse) for `durationSeconds`. */

@@ -127,6 +127,8 @@ export interface SecretsManagerServer {
   readonly parameters: ParameterStore;
   /** Makes AssumeRole of `roleArn` answer 403 AccessDenied. */
   denyRole(roleArn: string): void;
+  /** Lets `roleArn` be assumed, but its calls to Secrets Manager and SSM answer 400 AccessDeniedException. */
+  denyServicesToRole(roleArn: string): void;
   /** Every call received, oldest first. */
   calls(): readonly CallRecord[];
   /** How many calls of `operation` were received. */
@@ -276,6 +278,10 @@ class LocalSecretsManager implements SecretsManagerServer {
 
   denyRole(roleArn: string): void {
     this.#sessions.deny(roleArn);
+  }
+
+  denyServicesToRole(roleArn: string): void {
+    this.#sessions.denyServices(roleArn);
   }
 
   calls(): readonly CallRecord[] {

@@ -50,6 +50,18 @@ export class ServiceError extends Error {
     );
   }
 
+  /** A caller (here an assumed role) whose policies do not allow the action. */
+  static accessDenied(
+    caller: { readonly assumedRoleArn: string },
+    call: { readonly service: string; readonly operation: string },
+  ): ServiceError {
+    const action = `${call.service}:${call.operation}`;
+    return new ServiceError(
+      "AccessDeniedException",
+      `User: ${caller.assumedRoleArn} is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`,
+    );
+  }
+
   /** A field breaks the API model's constraints (type, length, required). */
   static validation(message: string): ServiceError {
     return new ServiceError("ValidationException", message);
