@@ -306,16 +306,28 @@ Deno.test("mode: a file readable by others is served with a warning, also when c
   assert.match(warnings[1], /has mode 0640; restrict it to 0600$/);
 });
 
-Deno.test("start-up: without the file the agent starts, answers requests with an error, and serves once the file appears", async () => {
+Deno.test("start-up: without the file, then with it empty or malformed, before any good load, the agent answers 500 InternalFailure, and serves once the file is good", async () => {
   await using server = await RestartableServer.start([KEY_A]);
   await using agent = await startRotatingAgent(server, {});
   const ping = await agent.get("/ping", { token: null });
   assert.equal(ping.status, 200);
-  const refused = await agent.get(secretPath(SECRET_ID));
-  assert.equal(refused.status, 500, refused.body);
-  assert.doesNotMatch(refused.body, new RegExp(SECRET_VALUE));
+  const assertRefused = async (state: string) => {
+    const refused = await agent.get(secretPath(SECRET_ID));
+    assert.equal(refused.status, 500, `${state}: ${refused.body}`);
+    assert.equal(JSON.parse(refused.body).__type, "InternalFailure", state);
+    assert.doesNotMatch(refused.body, new RegExp(SECRET_VALUE));
+  };
+  await assertRefused("no file");
 
   await Deno.mkdir(`${agent.dir}/.aws`);
+  await replaceByRename(credentialsPath(agent), "");
+  await assertRefused("an empty file");
+  await replaceByRename(
+    credentialsPath(agent),
+    "[default\naws_access_key_id\n\u0000\u00ff garbage\n",
+  );
+  await assertRefused("a malformed file");
+
   await replaceByRename(credentialsPath(agent), credentialsText(KEY_A));
   assert.equal(await untilServed(agent), 200);
   await assertServes(agent, "the file written after start");
