@@ -138,6 +138,33 @@ Deno.test("agent with the default cache", async (t) => {
   );
 
   await t.step(
+    "AWSCURRENT moved by UpdateSecretVersionStage to a version that already existed is seen with refreshNow=true",
+    async () => {
+      const first = server.createSecret("stage/now", "stage-old");
+      const pending = server.putSecretValue("stage/now", "stage-new", {
+        versionStages: ["AWSPENDING"],
+      });
+      const cached = await getSecret(agent, secretPath("stage/now"));
+      assert.equal(cached.body.VersionId, first.versionId);
+      server.store.updateSecretVersionStage("stage/now", "AWSCURRENT", {
+        moveToVersionId: pending.versionId,
+        removeFromVersionId: first.versionId,
+      });
+      const plain = await getSecret(agent, secretPath("stage/now"));
+      assert.equal(plain.text, cached.text, "still cached");
+      const refreshed = await getSecret(
+        agent,
+        secretPath("stage/now", { refreshNow: "true" }),
+      );
+      assert.equal(refreshed.body.VersionId, pending.versionId);
+      assert.equal(refreshed.body.SecretString, "stage-new");
+      assert.ok(refreshed.body.VersionStages.includes("AWSCURRENT"));
+      const after = await getSecret(agent, secretPath("stage/now"));
+      assert.equal(after.text, refreshed.text);
+    },
+  );
+
+  await t.step(
     "an error is never cached: a missing secret created afterwards is served",
     async () => {
       const missing = await agent.get(secretPath("later/db"));
@@ -203,8 +230,17 @@ Deno.test("agent with a one-second TTL", async (t) => {
     versionId: pinned.versionId,
   });
   const pinnedCached = await getSecret(agent, pinnedPath);
+  const staged = server.createSecret("expire/stage", "stage-old");
+  const pending = server.putSecretValue("expire/stage", "stage-new", {
+    versionStages: ["AWSPENDING"],
+  });
+  await getSecret(agent, secretPath("expire/stage"));
   const rotated = server.putSecretValue("expire/rotate", "rotate-new");
   server.putSecretValue("expire/pinned", "pinned-new");
+  server.store.updateSecretVersionStage("expire/stage", "AWSCURRENT", {
+    moveToVersionId: pending.versionId,
+    removeFromVersionId: staged.versionId,
+  });
   await waitPastTtl(1);
 
   await t.step(
@@ -240,6 +276,19 @@ Deno.test("agent with a one-second TTL", async (t) => {
         .filter((call) => call.secretId === "expire/rotate")
         .map((call) => call.operation);
       assert.deepEqual(calls, [GET, DESCRIBE, GET]);
+    },
+  );
+
+  await t.step(
+    "an expired entry whose AWSCURRENT was moved to a version that already existed is fetched again",
+    async () => {
+      const { body } = await getSecret(agent, secretPath("expire/stage"));
+      assert.equal(body.VersionId, pending.versionId);
+      assert.equal(body.SecretString, "stage-new");
+      assert.deepEqual(upstream(server, "expire/stage"), {
+        get: 2,
+        describe: 1,
+      });
     },
   );
 
