@@ -12,7 +12,11 @@ import type { ParameterStore } from "./parameter_store.ts";
 import type { RoleSession, RoleSessions } from "./role_sessions.ts";
 import { OPERATIONS } from "./secrets_manager_operations.ts";
 import type { SecretsStore } from "./secrets_store.ts";
-import { jsonErrorResponse, ServiceError } from "./service_error.ts";
+import {
+  type ErrorMessageKey,
+  jsonErrorResponse,
+  ServiceError,
+} from "./service_error.ts";
 import {
   isSignatureProblem,
   type ReceivedRequest,
@@ -53,6 +57,8 @@ export interface AwsRouterOptions {
   readonly region: string;
   readonly accountId: string;
   readonly now: () => number;
+  /** The key JSON error bodies carry their message under. */
+  readonly errorMessageKey: ErrorMessageKey;
 }
 
 /** The JSON 1.1 services by X-Amz-Target prefix, and the SigV4 name each signs with. */
@@ -139,7 +145,10 @@ export async function routeAwsCall(
       headers: { ...headers, "content-type": "application/x-amz-json-1.1" },
     });
   } catch (error) {
-    if (error instanceof ServiceError) return jsonErrorResponse(error, headers);
+    const { errorMessageKey } = options;
+    if (error instanceof ServiceError) {
+      return jsonErrorResponse(error, headers, errorMessageKey);
+    }
     return jsonErrorResponse(
       new ServiceError(
         "InternalServiceError",
@@ -147,6 +156,7 @@ export async function routeAwsCall(
         500,
       ),
       headers,
+      errorMessageKey,
     );
   }
 }
@@ -155,6 +165,7 @@ export async function routeAwsCall(
 export function faultResponse(
   call: CallIdentity,
   fault: Extract<Fault, { kind: "status" | "throttle" }>,
+  errorMessageKey: ErrorMessageKey = "message",
 ): Response {
   const requestId = crypto.randomUUID();
   if (call.service === "sts") {
@@ -181,7 +192,11 @@ export function faultResponse(
       500,
     )
     : new ServiceError("ServiceUnavailable", "Service is unavailable.", 503);
-  return jsonErrorResponse(error, { "x-amzn-requestid": requestId });
+  return jsonErrorResponse(
+    error,
+    { "x-amzn-requestid": requestId },
+    errorMessageKey,
+  );
 }
 
 /** Who signed `request`: a valid, unexpired key, or why not. */

@@ -37,6 +37,7 @@ import { writeDrip, writeHtmlError, writeHuge } from "./fault_bodies.ts";
 import { ParameterStore, type ParameterType } from "./parameter_store.ts";
 import { RoleSessions } from "./role_sessions.ts";
 import { SecretsStore } from "./secrets_store.ts";
+import type { ErrorMessageKey } from "./service_error.ts";
 import {
   type ReceivedRequest,
   signingAccessKeyId,
@@ -137,11 +138,8 @@ export interface SecretsManagerServer {
   resetCalls(): void;
   /** Switches a fault on (undefined = off), optionally for some operations or the next N calls. */
   setFault(fault: Fault | undefined, options?: FaultScope): void;
-  /**
-   * The key of the message in JSON error bodies: `message` (the default) or
-   * `Message`, which some AWS services and older endpoints write.
-   */
-  setErrorMessageKey(key: "message" | "Message"): void;
+  /** The key JSON error bodies carry their message under; `message` unless set. */
+  setErrorMessageKey(key: ErrorMessageKey): void;
   /** Stops listening and ends every connection, stalled ones included. */
   close(): Promise<void>;
 }
@@ -176,7 +174,7 @@ class LocalSecretsManager implements SecretsManagerServer {
   #sockets = new Set<Socket>();
   #calls: CallRecord[] = [];
   #faults = new FaultSwitch();
-  #errorMessageKey: "message" | "Message" = "message";
+  #errorMessageKey: ErrorMessageKey = "message";
   #closing = new AbortController();
   #credentials: readonly TestCredentials[];
   #region: string;
@@ -300,7 +298,7 @@ class LocalSecretsManager implements SecretsManagerServer {
     this.#faults.set(fault, options);
   }
 
-  setErrorMessageKey(key: "message" | "Message"): void {
+  setErrorMessageKey(key: ErrorMessageKey): void {
     this.#errorMessageKey = key;
   }
 
@@ -373,7 +371,7 @@ class LocalSecretsManager implements SecretsManagerServer {
     if (fault?.kind === "gate") await fault.opened;
     if (this.#closing.signal.aborted) return;
     const response = fault?.kind === "status" || fault?.kind === "throttle"
-      ? faultResponse(call, fault)
+      ? faultResponse(call, fault, this.#errorMessageKey)
       : await routeAwsCall(request, call, {
         store: this.store,
         parameters: this.parameters,
@@ -382,11 +380,9 @@ class LocalSecretsManager implements SecretsManagerServer {
         region: this.#region,
         accountId: this.#accountId,
         now: this.#now,
+        errorMessageKey: this.#errorMessageKey,
       });
-    const payload = this.#withMessageKey(
-      response,
-      new Uint8Array(await response.arrayBuffer()),
-    );
+    const payload = new Uint8Array(await response.arrayBuffer());
     const headers = {
       ...Object.fromEntries(response.headers),
       // AWS's Date header, by which SDKs correct their clock skew.
@@ -403,16 +399,5 @@ class LocalSecretsManager implements SecretsManagerServer {
     }
     res.writeHead(response.status, headers);
     res.end(payload);
-  }
-
-  /** A JSON error body with its `message` renamed to the chosen key. */
-  #withMessageKey(response: Response, payload: Uint8Array): Uint8Array {
-    const isJsonError = response.status >= 400 &&
-      (response.headers.get("content-type") ?? "").includes("json");
-    if (!isJsonError || this.#errorMessageKey === "message") return payload;
-    const { message, ...rest } = JSON.parse(new TextDecoder().decode(payload));
-    return new TextEncoder().encode(
-      JSON.stringify({ ...rest, [this.#errorMessageKey]: message }),
-    );
   }
 }

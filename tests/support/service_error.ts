@@ -68,13 +68,20 @@ export class ServiceError extends Error {
   }
 }
 
+/**
+ * The key of the message in a JSON error body: `message`, or `Message`,
+ * which some AWS services and older endpoints write.
+ */
+export type ErrorMessageKey = "message" | "Message";
+
 /** The AWS JSON 1.1 error response for `error`. */
 export function jsonErrorResponse(
   error: ServiceError,
   headers: Record<string, string> = {},
+  messageKey: ErrorMessageKey = "message",
 ): Response {
   return new Response(
-    JSON.stringify({ __type: error.code, message: error.message }),
+    JSON.stringify({ __type: error.code, [messageKey]: error.message }),
     {
       status: error.status,
       headers: {
