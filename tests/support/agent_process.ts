@@ -38,6 +38,9 @@ export function agentLines(stderr: string): string[] {
   );
 }
 
+/** Variables to set, or (undefined) to remove. */
+export type LaunchEnvironment = Readonly<Record<string, string | undefined>>;
+
 /** How to launch one agent. */
 export interface AgentLaunch {
   /** URL of the local Secrets Manager (and SSM, STS); omitted: nothing reachable. */
@@ -48,8 +51,12 @@ export interface AgentLaunch {
   readonly port?: number;
   /** Replaces `--config config.toml`. */
   readonly args?: readonly string[];
-  /** Added to (or, when undefined, removed from) the default environment. */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Added to (or, when undefined, removed from) the default environment; a
+   * function gets the agent's working folder, for values that name files
+   * in it.
+   */
+  readonly env?: LaunchEnvironment | ((dir: string) => LaunchEnvironment);
   /** Files to write into the agent's folder before start, by relative path. */
   readonly files?: Readonly<Record<string, string>>;
   /** The stdout line that tells it is up; default the 127.0.0.1 listening line. */
@@ -307,7 +314,7 @@ async function spawn(
         AWS_ENDPOINT_URL_STS: launch.endpoint,
       }
       : {}),
-    ...launch.env,
+    ...(typeof launch.env === "function" ? launch.env(dir) : launch.env),
   });
   const binary = Deno.env.get("AGENT_BINARY");
   const [program, ...programArgs] = binary

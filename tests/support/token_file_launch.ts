@@ -4,10 +4,8 @@
  *
  * The agent's sandbox only reads a few folders, `./.aws` of its own working
  * folder among them, and a `file://` URL must be absolute, but the working
- * folder only exists once `startAgent` has made it. So the variable's
- * value is a getter: `startAgent` writes the launch's files first, then reads
- * the environment, and the getter finds the folder holding this launch's
- * uniquely named token file.
+ * folder only exists once `startAgent` has made it. So the environment is a
+ * function of that folder.
  *
  * @module
  */
@@ -26,7 +24,7 @@ export interface TokenFileLaunchOptions {
 }
 
 /**
- * `env` and `files` for `startAgent`: the token in `./.aws/<unique>`
+ * `env` and `files` for `startAgent`: the token in `./.aws/ssrf-token`
  * of the agent's folder, and `variable` set to that file's `file://` URL.
  */
 export function tokenFileLaunch(
@@ -35,40 +33,9 @@ export function tokenFileLaunch(
 ): TokenFileLaunch {
   const variable = options.variable ?? "AWS_TOKEN";
   const [before, after] = options.padding ?? ["  ", "\n"];
-  const relativePath = `.aws/ssrf-token-${crypto.randomUUID()}`;
-  const env: Record<string, string> = {};
-  Object.defineProperty(env, variable, {
-    enumerable: true,
-    get: () => `file://${agentDirHolding(relativePath)}/${relativePath}`,
-  });
-  return { env, files: { [relativePath]: `${before}${token}${after}` } };
-}
-
-/** The one `agent-*` folder in the temp folder that holds `relativePath`. */
-function agentDirHolding(relativePath: string): string {
-  const probe = Deno.makeTempDirSync({ prefix: "agent-probe-" });
-  Deno.removeSync(probe);
-  const base = probe.slice(0, probe.lastIndexOf("/"));
-  const found: string[] = [];
-  for (const entry of Deno.readDirSync(base)) {
-    if (!entry.isDirectory || !entry.name.startsWith("agent-")) continue;
-    const dir = `${base}/${entry.name}`;
-    if (exists(`${dir}/${relativePath}`)) found.push(dir);
-  }
-  if (found.length !== 1) {
-    throw new Error(
-      `Expected one agent folder holding ${relativePath}, found ${found.length}: startAgent must write files before it reads env`,
-    );
-  }
-  return found[0];
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
+  const relativePath = ".aws/ssrf-token";
+  return {
+    env: (dir) => ({ [variable]: `file://${dir}/${relativePath}` }),
+    files: { [relativePath]: `${before}${token}${after}` },
+  };
 }
