@@ -280,21 +280,21 @@ function hostile(random: SeededRandom): Generated {
 
 /** Percent-decodes to bytes, then strict UTF-8: an independent decoder. */
 function decodePath(encoded: string): string | undefined {
-  const bytes: number[] = [];
   const encoder = new TextEncoder();
-  for (let i = 0; i < encoded.length; i++) {
-    if (encoded[i] === "%") {
-      const hex = encoded.slice(i + 1, i + 3);
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) return undefined;
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else {
-      bytes.push(...encoder.encode(encoded[i]));
-    }
+  const [literal, ...escaped] = encoded.split("%");
+  const chunks = [encoder.encode(literal)];
+  for (const part of escaped) {
+    if (!/^[0-9a-fA-F]{2}/.test(part)) return undefined;
+    chunks.push(
+      Uint8Array.of(parseInt(part.slice(0, 2), 16)),
+      encoder.encode(part.slice(2)),
+    );
   }
+  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  chunks.reduce((at, chunk) => (bytes.set(chunk, at), at + chunk.length), 0);
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
-      new Uint8Array(bytes),
+      bytes,
     );
   } catch {
     return undefined;
