@@ -35,8 +35,10 @@ async function main(args: readonly string[]): Promise<number> {
       return 0;
     }
     case "run": {
+      const { readAgentSettings } = await import("./src/agent_settings.ts");
+      const settings = readAgentSettings(command.configPath);
       const { buildAgent, serve } = await import("./src/agent.ts");
-      return await serve(await buildAgent(command.configPath));
+      return await serve(await buildAgent(settings));
     }
   }
 }

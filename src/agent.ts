@@ -15,18 +15,14 @@ import {
 import { openAuditLog } from "./log/audit_log.ts";
 import { SecretCache } from "./cache/cache.ts";
 import type { SecretCacheOptions } from "./cache/cache_options.ts";
-import { type Config, loadConfig } from "./config/config.ts";
+import type { Config } from "./config/config.ts";
+import type { AgentSettings } from "./agent_settings.ts";
 import { type AwsCalls, createAwsCalls } from "./aws/aws_calls.ts";
 import {
   agentCredentials,
   explainMissingCredentials,
 } from "./aws/credentials_source.ts";
-import {
-  addressUrl,
-  listen,
-  type Listener,
-  refuseServeAddressOverride,
-} from "./http/listener.ts";
+import { addressUrl, listen, type Listener } from "./http/listener.ts";
 import { consoleLogger, type Logger, openFileLogger } from "./log/logger.ts";
 import type { ParameterLookup } from "./http/request.ts";
 import type { SecretRequest } from "./cache/secret_value.ts";
@@ -44,7 +40,7 @@ import {
 } from "./http/handler.ts";
 import { checkAws, logEndpoint } from "./aws/startup_checks.ts";
 import { describeStartupError } from "./startup_error.ts";
-import { createTokenCheck, resolveToken } from "./http/token.ts";
+import { createTokenCheck } from "./http/token.ts";
 import { VERSION } from "./version.ts";
 import { startWarmUp, type WarmUp } from "./cache/warm_up.ts";
 
@@ -69,16 +65,12 @@ export interface Agent {
 }
 
 /**
- * Builds the agent from the configuration file at `configPath` (none: the
- * defaults) and checks AWS as configured. Failures are thrown, for the
- * caller to print as one line.
+ * Builds the agent from its settings and checks AWS as configured. Failures
+ * are thrown, for the caller to print as one line.
  */
 export async function buildAgent(
-  configPath: string | undefined,
+  { configPath, config, token }: AgentSettings,
 ): Promise<Agent> {
-  refuseServeAddressOverride(Deno.env.get("DENO_SERVE_ADDRESS"));
-  const config = loadConfig(configPath);
-  const token = resolveToken(config.ssrfEnvVariables);
   const log: Logger = config.logToFile
     ? openFileLogger({ level: config.logLevel, redactions: [token] })
     : consoleLogger({ level: config.logLevel, redactions: [token] });

@@ -151,3 +151,20 @@ Deno.test("--print-permissions with help, the version or a bad argument prints g
     assert.deepEqual(parseCli(args), noRun, args.join(" "));
   }
 });
+
+Deno.test("the configuration and token are read without loading the AWS SDK, so a bad file fails fast", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "src/agent_settings.ts"],
+    cwd: new URL("..", import.meta.url),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  const graph = JSON.parse(new TextDecoder().decode(output.stdout));
+  const loaded = graph.modules.map((m: { specifier: string }) => m.specifier);
+  assert.ok(loaded.some((s: string) => s.endsWith("/src/config/config.ts")));
+  assert.deepEqual(
+    loaded.filter((s: string) => /@(aws-sdk|smithy)\//.test(s)),
+    [],
+  );
+});
