@@ -31,6 +31,20 @@ export class UpstreamError extends Error {
   }
 }
 
+/**
+ * `error` as an `UpstreamError`: itself, or an internal failure naming what
+ * threw it (`where`), so code that expects only classified failures never
+ * meets a raw one.
+ */
+export function asUpstreamError(error: unknown, where: string): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  const name = error instanceof Error ? error.name : typeof error;
+  return new UpstreamError(
+    { kind: "internal", detail: `unexpected ${name} ${where}` },
+    { cause: error },
+  );
+}
+
 /** A request the agent refuses before it reaches the cache. */
 export type RequestRejection =
   | { readonly kind: "too_many"; readonly status: 429; readonly body: string }

@@ -49,7 +49,7 @@ import {
   type CacheOutcome,
   type CacheStats,
 } from "./cache_stats.ts";
-import { isTransient, UpstreamError } from "../errors.ts";
+import { asUpstreamError, isTransient, UpstreamError } from "../errors.ts";
 import { LruMap } from "./lru_map.ts";
 import { type Flight, SingleFlight } from "./single_flight.ts";
 import {
@@ -446,7 +446,7 @@ export class SecretCache<R extends object> {
     try {
       return await this.#source.fetch(request);
     } catch (error) {
-      throw asUpstreamError(error);
+      throw asUpstreamError(error, "from the secrets source");
     }
   }
 
@@ -456,7 +456,7 @@ export class SecretCache<R extends object> {
     try {
       return await this.#source.isCurrent(request, versionId);
     } catch (error) {
-      throw asUpstreamError(error);
+      throw asUpstreamError(error, "from the secrets source");
     }
   }
 
@@ -513,13 +513,4 @@ export class SecretCache<R extends object> {
 
 function byteLength(text: string): number {
   return encoder.encode(text).byteLength;
-}
-
-function asUpstreamError(error: unknown): UpstreamError {
-  if (error instanceof UpstreamError) return error;
-  const name = error instanceof Error ? error.name : typeof error;
-  return new UpstreamError(
-    { kind: "internal", detail: `unexpected ${name} from the secrets source` },
-    { cause: error },
-  );
 }
