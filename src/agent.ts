@@ -42,7 +42,16 @@ import { checkAws, logEndpoint } from "./aws/startup_checks.ts";
 import { describeStartupError } from "./startup_error.ts";
 import { createTokenCheck } from "./http/token.ts";
 import { VERSION } from "./version.ts";
-import { startWarmUp, type WarmUp } from "./cache/warm_up.ts";
+import {
+  describeWarmUpEntry,
+  startWarmUp,
+  type WarmUp,
+} from "./cache/warm_up.ts";
+import {
+  startTagDiscovery,
+  type TagDiscovery,
+  type TagFilter,
+} from "./cache/tag_discovery.ts";
 
 const DRAIN_LIMIT_MS = 10_000;
 
@@ -125,6 +134,7 @@ export async function serve(agent: Agent): Promise<number> {
   let stopping = false;
   const stopWarmUp = new AbortController();
   const warmUp = loggedWarmUp(agent, stopWarmUp.signal);
+  const discovery = loggedTagDiscovery(agent, stopWarmUp.signal);
   const refusals = new RefusalLog({ log });
 
   // Shared by the handlers a reload replaces, so a second's count survives one.
@@ -140,7 +150,11 @@ export async function serve(agent: Agent): Promise<number> {
     audit: audit?.record,
     log,
     readiness: () =>
-      stopping ? "stopping" : warmUp.isFinished ? "ready" : "warming up",
+      stopping
+        ? "stopping"
+        : warmUp.isFinished && discovery.isFirstRoundDone
+        ? "ready"
+        : "warming up",
     slots: { inFlight: 0 } satisfies RequestSlots,
     refusals,
   };
@@ -202,8 +216,10 @@ function loggedWarmUp(agent: Agent, signal: AbortSignal): WarmUp {
   const { config, log } = agent;
   const warmUp = startWarmUp(agent.secrets, config.warmUpSecrets, {
     signal,
-    onFailure: (secretId, error) =>
-      log.warn(`Warm-up of ${secretId} failed: ${error.message}`),
+    onFailure: (entry, error) =>
+      log.warn(
+        `Warm-up of ${describeWarmUpEntry(entry)} failed: ${error.message}`,
+      ),
   });
   if (config.warmUpSecrets.length > 0) {
     warmUp.finished.then(({ fetched, skipped }) =>
@@ -215,6 +231,41 @@ function loggedWarmUp(agent: Agent, signal: AbortSignal): WarmUp {
     );
   }
   return warmUp;
+}
+
+/** Warms the cache up with the secrets `warm_up_tags` finds, every period. */
+function loggedTagDiscovery(agent: Agent, signal: AbortSignal): TagDiscovery {
+  const { config, log, secrets } = agent;
+  if (config.warmUpTags.length === 0 || !secrets.isCaching) {
+    return { isFirstRoundDone: true, firstRound: Promise.resolve() };
+  }
+  const lastCounts = new Map<TagFilter, number>();
+  return startTagDiscovery({
+    list: (filter) => agent.client.listSecrets(filter),
+    cache: secrets,
+    filters: config.warmUpTags,
+    periodMs: (config.warmUpDiscoverySeconds ?? config.ttlSeconds) * 1000,
+    maxSecrets: config.cacheSize,
+    signal,
+    onListed: (filter, outcome) => {
+      if ("error" in outcome) {
+        log.warn(
+          `Listing the secrets tagged ${filter.key} failed, retrying: ${outcome.error.message}`,
+        );
+      } else if (lastCounts.get(filter) !== outcome.matched) {
+        lastCounts.set(filter, outcome.matched);
+        log.info(`Warm-up by tag ${filter.key}: ${outcome.matched} secrets`);
+      }
+    },
+    onFetchFailure: (entry, error) =>
+      log.warn(
+        `Warm-up of ${describeWarmUpEntry(entry)} failed: ${error.message}`,
+      ),
+    onTooMany: (found) =>
+      log.warn(
+        `Warm-up by tag found ${found} secrets, more than cache_size; fetching ${config.cacheSize}`,
+      ),
+  });
 }
 
 /** Stops the caches' timers, drains requests (at most 10 s), releases sockets and flushes the logs. */

@@ -9,7 +9,9 @@
 
 import {
   DescribeSecretCommand,
+  type Filter,
   GetSecretValueCommand,
+  ListSecretsCommand,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
@@ -23,6 +25,10 @@ import type {
   SecretValue,
   VersionStages,
 } from "../cache/secret_value.ts";
+import type { ListedSecret, TagFilter } from "../cache/tag_discovery.ts";
+
+/** ListSecrets pages of 100, at most this many: 10,000 secrets a filter. */
+const MAX_LIST_PAGES = 100;
 
 /** An endpoint URL the environment or shared config set for a service. */
 export interface ConfiguredEndpoint {
@@ -43,6 +49,12 @@ export interface SecretsClient extends SecretsSource {
   configuredEndpoints(): Promise<readonly ConfiguredEndpoint[]>;
   /** STS GetCallerIdentity; rejects with `UpstreamError`. */
   validateCredentials(): Promise<void>;
+  /**
+   * ListSecrets narrowed to `filter`'s tag key and values, with the filter's
+   * role if any; Secrets Manager matches them as prefixes, so the caller
+   * still checks each secret's tags. Rejects with `UpstreamError`.
+   */
+  listSecrets(filter: TagFilter): Promise<readonly ListedSecret[]>;
   /** Releases sockets, its own and the shared ones, so the process can exit. */
   destroy(): void;
 }
@@ -128,6 +140,40 @@ export function createSecretsClient(aws: AwsCalls): SecretsClient {
       const stsUrl = await sts.config.serviceConfiguredEndpoint?.();
       if (stsUrl !== undefined) found.push({ service: "STS", url: stsUrl });
       return found;
+    },
+    async listSecrets(filter: TagFilter): Promise<readonly ListedSecret[]> {
+      const filters: Filter[] = [{ Key: "tag-key", Values: [filter.key] }];
+      if (filter.values !== undefined) {
+        filters.push({ Key: "tag-value", Values: [...filter.values] });
+      }
+      const listed: ListedSecret[] = [];
+      let nextToken: string | undefined;
+      for (let page = 0; page < MAX_LIST_PAGES; page++) {
+        const out = await call(
+          "ListSecrets",
+          () =>
+            secretsFor(filter.roleArn).send(
+              new ListSecretsCommand({
+                Filters: filters,
+                MaxResults: 100,
+                NextToken: nextToken,
+              }),
+            ),
+        );
+        for (const entry of out.SecretList ?? []) {
+          if (entry.Name === undefined) continue;
+          listed.push({
+            name: entry.Name,
+            tags: (entry.Tags ?? []).map((tag) => ({
+              key: tag.Key ?? "",
+              value: tag.Value ?? "",
+            })),
+          });
+        }
+        nextToken = out.NextToken;
+        if (nextToken === undefined) break;
+      }
+      return listed;
     },
     async validateCredentials(): Promise<void> {
       await call(

@@ -6,14 +6,30 @@
  * @module
  */
 
-import { UpstreamError } from "../errors.ts";
+import { asUpstreamError, type UpstreamError } from "../errors.ts";
+
+/**
+ * A secret to fetch, and the role to read it with: cached under both, so it
+ * serves the requests that name the same `roleArn`.
+ */
+export interface WarmUpEntry {
+  readonly secretId: string;
+  readonly roleArn?: string;
+}
 
 /** What warm-up needs of the cache (`SecretCache` has it). */
 export interface WarmUpTarget {
   /** Whether the cache stores anything; when not, warm-up has nothing to do. */
   readonly isCaching: boolean;
   /** Fetches and stores a secret, sharing a call already in flight; rejects with `UpstreamError`. */
-  get(lookup: { readonly secretId: string }): Promise<unknown>;
+  get(lookup: WarmUpEntry): Promise<unknown>;
+}
+
+/** An entry as a log line names it. */
+export function describeWarmUpEntry(entry: WarmUpEntry): string {
+  return entry.roleArn === undefined
+    ? entry.secretId
+    : `${entry.secretId} (role ${entry.roleArn})`;
 }
 
 /** Options of {@linkcode startWarmUp}. */
@@ -21,7 +37,7 @@ export interface WarmUpOptions {
   /** The most fetches at once; defaults to 4. */
   readonly concurrency?: number;
   /** Told about each secret that could not be fetched (log it as a warning). */
-  readonly onFailure?: (secretId: string, error: UpstreamError) => void;
+  readonly onFailure?: (entry: WarmUpEntry, error: UpstreamError) => void;
   /** Stops starting new fetches once aborted (on shutdown). */
   readonly signal?: AbortSignal;
 }
@@ -30,8 +46,8 @@ export interface WarmUpOptions {
 export interface WarmUpReport {
   /** Secrets fetched. */
   readonly fetched: number;
-  /** The secret ids that failed, in list order. */
-  readonly failed: readonly string[];
+  /** The entries that failed, in list order. */
+  readonly failed: readonly WarmUpEntry[];
   /** Secrets not tried: caching is off, or the warm-up was aborted. */
   readonly skipped: number;
 }
@@ -48,20 +64,20 @@ export interface WarmUp {
 export const DEFAULT_WARM_UP_CONCURRENCY = 4;
 
 /**
- * Starts fetching `secretIds` into `cache` in the background and returns at
+ * Starts fetching `entries` into `cache` in the background and returns at
  * once. Failures are reported to `onFailure` and in the report, never thrown.
  *
  * @example
  * ```ts ignore
- * const warmUp = startWarmUp(cache, ["prod/db"], {
- *   onFailure: (id, error) => log.warn(`Warm-up of ${id} failed: ${error.message}`),
+ * const warmUp = startWarmUp(cache, [{ secretId: "prod/db" }], {
+ *   onFailure: (entry, error) => log.warn(`${entry.secretId}: ${error.message}`),
  * });
  * await warmUp.finished; // { fetched: 1, failed: [], skipped: 0 }
  * ```
  */
 export function startWarmUp(
   cache: WarmUpTarget,
-  secretIds: readonly string[],
+  entries: readonly WarmUpEntry[],
   options: WarmUpOptions = {},
 ): WarmUp {
   const concurrency = options.concurrency ?? DEFAULT_WARM_UP_CONCURRENCY;
@@ -71,7 +87,7 @@ export function startWarmUp(
     );
   }
   let isFinished = false;
-  const finished = run(cache, secretIds, concurrency, options).then(
+  const finished = run(cache, entries, concurrency, options).then(
     (report) => {
       isFinished = true;
       return report;
@@ -87,48 +103,45 @@ export function startWarmUp(
 
 async function run(
   cache: WarmUpTarget,
-  secretIds: readonly string[],
+  entries: readonly WarmUpEntry[],
   concurrency: number,
   options: WarmUpOptions,
 ): Promise<WarmUpReport> {
   if (!cache.isCaching) {
-    return { fetched: 0, failed: [], skipped: secretIds.length };
+    return { fetched: 0, failed: [], skipped: entries.length };
   }
-  const outcomes: ("fetched" | "failed" | "skipped")[] = secretIds.map(() =>
+  const outcomes: ("fetched" | "failed" | "skipped")[] = entries.map(() =>
     "skipped"
   );
   let next = 0;
   const worker = async () => {
-    while (next < secretIds.length && options.signal?.aborted !== true) {
+    while (next < entries.length && options.signal?.aborted !== true) {
       const index = next++;
-      outcomes[index] = await fetchOne(cache, secretIds[index], options);
+      outcomes[index] = await fetchOne(cache, entries[index], options);
     }
   };
   await Promise.all(
-    Array.from({ length: Math.min(concurrency, secretIds.length) }, worker),
+    Array.from({ length: Math.min(concurrency, entries.length) }, worker),
   );
   return {
     fetched: outcomes.filter((outcome) => outcome === "fetched").length,
-    failed: secretIds.filter((_, index) => outcomes[index] === "failed"),
+    failed: entries.filter((_, index) => outcomes[index] === "failed"),
     skipped: outcomes.filter((outcome) => outcome === "skipped").length,
   };
 }
 
 async function fetchOne(
   cache: WarmUpTarget,
-  secretId: string,
+  entry: WarmUpEntry,
   options: WarmUpOptions,
 ): Promise<"fetched" | "failed"> {
   try {
-    await cache.get({ secretId });
+    await cache.get(entry);
     return "fetched";
   } catch (error) {
-    const failure = error instanceof UpstreamError ? error : new UpstreamError(
-      { kind: "internal", detail: "unexpected failure while warming up" },
-      { cause: error },
-    );
+    const failure = asUpstreamError(error, "while warming up");
     try {
-      options.onFailure?.(secretId, failure);
+      options.onFailure?.(entry, failure);
     } catch {
       // A failing reporter must not stop the warm-up or reject `finished`.
     }

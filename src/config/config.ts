@@ -14,6 +14,9 @@ import {
 } from "../failure_text.ts";
 import { parse, TomlError } from "smol-toml";
 import { LOG_LEVELS, type LogLevel } from "../log/log_level.ts";
+import { INVALID_ROLE_ARN, isRoleArn } from "../aws/role_arn.ts";
+import type { WarmUpEntry } from "../cache/warm_up.ts";
+import type { TagFilter } from "../cache/tag_discovery.ts";
 
 /** The agent's settings, every default applied. */
 export interface Config {
@@ -43,8 +46,12 @@ export interface Config {
   readonly refreshAheadPercent: number;
   /** The most bytes of cached responses (bodies and keys, UTF-8); LRU entries are evicted beyond it. */
   readonly cacheMaxBytes: number;
-  /** Secret names or ARNs fetched into the cache at start-up, in the background. */
-  readonly warmUpSecrets: readonly string[];
+  /** Secrets (each with the role to read it with, if any) fetched into the cache at start-up, in the background. */
+  readonly warmUpSecrets: readonly WarmUpEntry[];
+  /** Tags whose secrets are found with ListSecrets and kept warm. */
+  readonly warmUpTags: readonly TagFilter[];
+  /** Between ListSecrets rounds for `warmUpTags`; undefined: `ttlSeconds`. */
+  readonly warmUpDiscoverySeconds: number | undefined;
   /** Loopback addresses served on `httpPort`; empty only with a Unix socket. */
   readonly listenAddresses: readonly ListenAddress[];
   /** A Unix domain socket served besides (or instead of) the addresses. */
@@ -99,6 +106,8 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   refreshAheadPercent: 80,
   cacheMaxBytes: 64 * 1024 * 1024,
   warmUpSecrets: Object.freeze([]),
+  warmUpTags: Object.freeze([]),
+  warmUpDiscoverySeconds: undefined,
   listenAddresses: Object.freeze(["127.0.0.1" as const]),
   unixSocketPath: undefined,
   unixSocketMode: 0o660,
@@ -207,22 +216,117 @@ const ENV_NAME = /^[^=\0]+$/;
 const SECRET_ID = /^[^\s\p{Cc}]{1,2048}$/u;
 const MAX_WARM_UP_SECRETS = 1000;
 
-function secretIdList(
+/** Names or ARNs, or `{ secret_id, role_arn }` tables; the same pair twice is kept once. */
+function warmUpEntries(
   itemMessage: string,
   tooLongMessage: string,
-): ValueParser<readonly string[]> {
+): ValueParser<readonly WarmUpEntry[]> {
   return (raw) => {
     if (!Array.isArray(raw)) return { problem: itemMessage };
-    const items: string[] = [];
+    const items: WarmUpEntry[] = [];
     for (const item of raw) {
-      if (typeof item !== "string" || !SECRET_ID.test(item)) {
-        return { problem: itemMessage };
-      }
-      // Listed twice is fetched once.
-      if (!items.includes(item)) items.push(item);
+      const entry = warmUpEntry(item);
+      if (entry === undefined) return { problem: itemMessage };
+      if ("problem" in entry) return entry;
+      const isListed = items.some((listed) =>
+        listed.secretId === entry.value.secretId &&
+        listed.roleArn === entry.value.roleArn
+      );
+      if (!isListed) items.push(entry.value);
     }
     if (items.length > MAX_WARM_UP_SECRETS) return { problem: tooLongMessage };
     return { value: Object.freeze(items) };
+  };
+}
+
+/** One list item; undefined when it has the wrong shape altogether. */
+function warmUpEntry(item: unknown): Parsed<WarmUpEntry> | undefined {
+  if (typeof item === "string") {
+    return SECRET_ID.test(item)
+      ? { value: Object.freeze({ secretId: item }) }
+      : undefined;
+  }
+  if (typeof item !== "object" || item === null || Array.isArray(item)) {
+    return undefined;
+  }
+  const { secret_id: secretId, role_arn: roleArn, ...others } = item as Record<
+    string,
+    unknown
+  >;
+  if (
+    Object.keys(others).length > 0 || typeof secretId !== "string" ||
+    !SECRET_ID.test(secretId) ||
+    (roleArn !== undefined && typeof roleArn !== "string")
+  ) {
+    return undefined;
+  }
+  const role = roleField(roleArn, `warm-up secret ${secretId}`);
+  return "problem" in role
+    ? role
+    : { value: Object.freeze({ secretId, ...role.value }) };
+}
+
+/** An entry's optional `role_arn`, as the field to spread into it. */
+function roleField(
+  roleArn: string | undefined,
+  owner: string,
+): Parsed<{ readonly roleArn?: string }> {
+  if (roleArn === undefined) return { value: {} };
+  return isRoleArn(roleArn) ? { value: { roleArn } } : {
+    problem:
+      `The role_arn of ${owner} in the configuration file isn't valid: ${INVALID_ROLE_ARN}.`,
+  };
+}
+
+// What a ListSecrets filter value may hold (its API pattern, less the "!" of negation).
+const TAG_TEXT = /^[a-zA-Z0-9 :_@\/+=.\-]*$/;
+const MAX_TAG_FILTERS = 10;
+const MAX_TAG_VALUES = 10;
+
+/** `{ key, values, role_arn }` tables: ListSecrets filters, checked up front. */
+function tagFilters(
+  shapeMessage: string,
+  textMessage: string,
+): ValueParser<readonly TagFilter[]> {
+  return (raw) => {
+    if (!Array.isArray(raw) || raw.length > MAX_TAG_FILTERS) {
+      return { problem: shapeMessage };
+    }
+    const filters: TagFilter[] = [];
+    for (const item of raw) {
+      if (typeof item !== "object" || item === null || Array.isArray(item)) {
+        return { problem: shapeMessage };
+      }
+      const { key, values, role_arn: roleArn, ...others } = item as Record<
+        string,
+        unknown
+      >;
+      if (
+        Object.keys(others).length > 0 || typeof key !== "string" ||
+        (values !== undefined &&
+          (!Array.isArray(values) ||
+            !values.every((value) => typeof value === "string"))) ||
+        (roleArn !== undefined && typeof roleArn !== "string")
+      ) {
+        return { problem: shapeMessage };
+      }
+      const isKeyValid = key.length >= 1 && key.length <= 128 &&
+        TAG_TEXT.test(key);
+      const areValuesValid = values === undefined ||
+        (values.length >= 1 && values.length <= MAX_TAG_VALUES &&
+          values.every((value) => value.length <= 256 && TAG_TEXT.test(value)));
+      if (!isKeyValid || !areValuesValid) return { problem: textMessage };
+      const role = roleField(roleArn, `warm-up tag ${key}`);
+      if ("problem" in role) return role;
+      filters.push(Object.freeze({
+        key,
+        ...(values === undefined
+          ? {}
+          : { values: Object.freeze([...new Set(values as string[])]) }),
+        ...role.value,
+      }));
+    }
+    return { value: Object.freeze(filters) };
   };
 }
 
@@ -397,9 +501,26 @@ const CONFIG_KEYS: readonly AnyKeyDescriptor[] = Object.freeze(
     {
       key: "warm_up_secrets",
       field: "warmUpSecrets",
-      parse: secretIdList(
-        'The list of warm-up secrets in the configuration file must be a list of secret names or ARNs, such as ["prod/db"].',
+      parse: warmUpEntries(
+        'The list of warm-up secrets in the configuration file must be a list of secret names or ARNs, or of tables of a secret_id and a role_arn, such as ["prod/db", { secret_id = "shared/db", role_arn = "arn:aws:iam::123456789012:role/reader" }].',
         "The list of warm-up secrets in the configuration file can't hold more than 1000 secrets.",
+      ),
+    },
+    {
+      key: "warm_up_tags",
+      field: "warmUpTags",
+      parse: tagFilters(
+        'The list of warm-up tags in the configuration file must be a list of at most 10 tables of a key, optional values and an optional role_arn, such as [{ key = "team", values = ["payments"] }].',
+        "A warm-up tag in the configuration file isn't valid: its key must be 1 to 128 and each of its 1 to 10 values at most 256 letters, digits, spaces or the characters : _ @ / + = . -",
+      ),
+    },
+    {
+      key: "warm_up_discovery_seconds",
+      field: "warmUpDiscoverySeconds",
+      parse: integerIn(
+        1,
+        86400,
+        "The warm-up discovery period specified in the configuration file isn't valid. The warm-up discovery period in seconds must be in the range 1 to 86400.",
       ),
     },
     {
@@ -496,6 +617,16 @@ export function parseConfig(
   ) {
     throw new ConfigError(
       "The list of listen addresses in the configuration file can't be empty unless unix_socket_path is set.",
+    );
+  }
+  if (
+    !config.allowRoleArn &&
+    [...config.warmUpSecrets, ...config.warmUpTags].some((entry) =>
+      entry.roleArn !== undefined
+    )
+  ) {
+    throw new ConfigError(
+      "Warm-up secrets and tags with a role_arn need allow_role_arn = true in the configuration file: without it no request can read them.",
     );
   }
   return Object.freeze(config);

@@ -3,6 +3,7 @@ import {
   CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
@@ -290,4 +291,46 @@ Deno.test("setErrorMessageKey writes JSON errors with a capital Message, as some
   } finally {
     await server.close();
   }
+});
+
+Deno.test("secrets seeded with tags are listed by ListSecrets tag filters, as prefixes, every filter matching", async () => {
+  await withServer(async (server, client) => {
+    server.createSecret("pay/db", "1", {
+      tags: [{ key: "team", value: "payments" }],
+    });
+    server.createSecret("pay/old", "2", {
+      tags: [{ key: "team", value: "payments-old" }],
+    });
+    server.createSecret("ops/db", "3", {
+      tags: [{ key: "env", value: "prod" }],
+    });
+    server.createSecret("untagged", "4");
+    const names = async (
+      filters: { Key: "tag-key" | "tag-value"; Values: string[] }[],
+    ) =>
+      ((await client.send(new ListSecretsCommand({ Filters: filters })))
+        .SecretList ?? []).map((entry) => entry.Name).sort();
+    assert.deepEqual(await names([{ Key: "tag-key", Values: ["team"] }]), [
+      "pay/db",
+      "pay/old",
+    ]);
+    assert.deepEqual(
+      await names([{ Key: "tag-key", Values: ["te"] }, {
+        Key: "tag-value",
+        Values: ["payments-"],
+      }]),
+      ["pay/old"],
+    );
+    assert.deepEqual(await names([{ Key: "tag-value", Values: ["prod"] }]), [
+      "ops/db",
+    ]);
+    const listed = await client.send(
+      new ListSecretsCommand({
+        Filters: [{ Key: "tag-key", Values: ["env"] }],
+      }),
+    );
+    assert.deepEqual(listed.SecretList?.[0].Tags, [
+      { Key: "env", Value: "prod" },
+    ]);
+  });
 });

@@ -38,6 +38,11 @@ type KeySpec =
       readonly message: string;
       readonly tooLong: string;
     }
+    | {
+      readonly kind: "tags";
+      readonly message: string;
+      readonly textMessage: string;
+    }
     | { readonly kind: "addresses"; readonly message: string }
     | { readonly kind: "socket"; readonly message: string }
     | { readonly kind: "mode"; readonly message: string }
@@ -167,9 +172,27 @@ const SPECS: readonly KeySpec[] = [
     field: "warmUpSecrets",
     kind: "secrets",
     message:
-      'The list of warm-up secrets in the configuration file must be a list of secret names or ARNs, such as ["prod/db"].',
+      'The list of warm-up secrets in the configuration file must be a list of secret names or ARNs, or of tables of a secret_id and a role_arn, such as ["prod/db", { secret_id = "shared/db", role_arn = "arn:aws:iam::123456789012:role/reader" }].',
     tooLong:
       "The list of warm-up secrets in the configuration file can't hold more than 1000 secrets.",
+  },
+  {
+    key: "warm_up_tags",
+    field: "warmUpTags",
+    kind: "tags",
+    message:
+      'The list of warm-up tags in the configuration file must be a list of at most 10 tables of a key, optional values and an optional role_arn, such as [{ key = "team", values = ["payments"] }].',
+    textMessage:
+      "A warm-up tag in the configuration file isn't valid: its key must be 1 to 128 and each of its 1 to 10 values at most 256 letters, digits, spaces or the characters : _ @ / + = . -",
+  },
+  {
+    key: "warm_up_discovery_seconds",
+    field: "warmUpDiscoverySeconds",
+    kind: "int",
+    min: 1,
+    max: 86400,
+    message:
+      "The warm-up discovery period specified in the configuration file isn't valid. The warm-up discovery period in seconds must be in the range 1 to 86400.",
   },
   {
     key: "listen_addresses",
@@ -478,13 +501,24 @@ function expectedSetting(
         ? valid(value)
         : { problem: spec.message };
     case "secrets":
-      if (
-        !Array.isArray(value) ||
-        !value.every((item) => typeof item === "string" && SECRET_ID.test(item))
-      ) return { problem: spec.message };
-      return new Set(value).size > 1000
-        ? { problem: spec.tooLong }
-        : valid([...new Set(value)]);
+      if (!Array.isArray(value)) return { problem: spec.message };
+      {
+        // A string, or (as generated here) a table holding only a secret_id.
+        const ids = value.map((item) =>
+          typeof item === "object" && item !== null && !Array.isArray(item) &&
+            Object.keys(item).length === 1
+            ? item.secret_id
+            : item
+        );
+        if (
+          !ids.every((id) => typeof id === "string" && SECRET_ID.test(id))
+        ) return { problem: spec.message };
+        return new Set(ids).size > 1000
+          ? { problem: spec.tooLong }
+          : valid([...new Set(ids)].map((secretId) => ({ secretId })));
+      }
+    case "tags":
+      return expectedTags(spec, value);
     case "addresses":
       return Array.isArray(value) &&
           value.every((item) => ADDRESSES.includes(item))
@@ -576,6 +610,40 @@ function expectedProblem(spec: KeySpec, value: unknown): string {
   return outcome.problem;
 }
 
+/** The tag filters' rules, item by item in order as the contract states them. */
+function expectedTags(
+  spec: { readonly message: string; readonly textMessage: string },
+  value: unknown,
+): { value: unknown } | { problem: string } {
+  if (!Array.isArray(value) || value.length > 10) {
+    return { problem: spec.message };
+  }
+  const text = /^[a-zA-Z0-9 :_@/+=.-]*$/;
+  const filters = [];
+  for (const item of value) {
+    const isTable = typeof item === "object" && item !== null &&
+      !Array.isArray(item);
+    if (
+      !isTable || typeof item.key !== "string" ||
+      Object.keys(item).some((name) => name !== "key" && name !== "values") ||
+      (item.values !== undefined &&
+        !(Array.isArray(item.values) &&
+          item.values.every((v: unknown) => typeof v === "string")))
+    ) return { problem: spec.message };
+    const { key, values } = item as { key: string; values?: string[] };
+    if (
+      key.length < 1 || key.length > 128 || !text.test(key) ||
+      (values !== undefined &&
+        (values.length < 1 || values.length > 10 ||
+          !values.every((v) => v.length <= 256 && text.test(v))))
+    ) return { problem: spec.textMessage };
+    filters.push(
+      values === undefined ? { key } : { key, values: [...new Set(values)] },
+    );
+  }
+  return { value: filters };
+}
+
 /** A value the key takes, so that accepted documents are common too. */
 function validValue(spec: KeySpec, random: SeededRandom): TomlValue {
   switch (spec.kind) {
@@ -605,6 +673,28 @@ function validValue(spec: KeySpec, random: SeededRandom): TomlValue {
       return tomlString(random.pick(["/v1/", "/", "/a b/", "/\u00e9"]), random);
     case "mode":
       return tomlString(random.pick(["0600", "660", "0777", "0640"]), random);
+    case "tags": {
+      const filters = random.list(0, 3, () => {
+        const key = tomlString(random.pick(["team", "a:b", "env"]), random);
+        const values = random.list(
+          1,
+          3,
+          () => tomlString(random.pick(["prod", "", "x y"]), random),
+        );
+        return random.chance(0.5)
+          ? { text: `{ key = ${key.text} }`, value: { key: key.value } }
+          : {
+            text: `{ key = ${key.text}, values = [${
+              values.map((v) => v.text).join(", ")
+            }] }`,
+            value: { key: key.value, values: values.map((v) => v.value) },
+          };
+      });
+      return {
+        text: `[${filters.map((f) => f.text).join(", ")}]`,
+        value: filters.map((f) => f.value),
+      };
+    }
     case "addresses": {
       const items = random.list(
         0,
@@ -618,12 +708,18 @@ function validValue(spec: KeySpec, random: SeededRandom): TomlValue {
     }
     case "list":
     case "secrets": {
-      const items = random.list(
-        1,
-        3,
-        () =>
-          tomlString(random.pick(["X-Token", "AWS_TOKEN", "prod_db"]), random),
-      );
+      const items = random.list(1, 3, () => {
+        const item = tomlString(
+          random.pick(["X-Token", "AWS_TOKEN", "prod_db"]),
+          random,
+        );
+        return spec.kind === "secrets" && random.chance(0.3)
+          ? {
+            text: `{ secret_id = ${item.text} }`,
+            value: { secret_id: item.value },
+          }
+          : item;
+      });
       return {
         text: `[${items.map((item) => item.text).join(",")}]`,
         value: items.map((item) => item.value),
@@ -677,6 +773,12 @@ function assertSound(config: Config, givenKeys: ReadonlySet<string>): void {
           spec.key,
         );
         break;
+      case "tags":
+        assert.ok(Array.isArray(value) && Object.isFrozen(value), spec.key);
+        for (const filter of value as { key?: unknown }[]) {
+          assert.ok(Object.isFrozen(filter) && typeof filter.key === "string");
+        }
+        break;
       case "addresses":
         assert.ok(Array.isArray(value) && Object.isFrozen(value), spec.key);
         assert.ok(
@@ -687,9 +789,12 @@ function assertSound(config: Config, givenKeys: ReadonlySet<string>): void {
       case "secrets":
         assert.ok(Array.isArray(value) && Object.isFrozen(value), spec.key);
         for (const item of value as unknown[]) {
+          const text = spec.kind === "list"
+            ? item
+            : (item as { secretId?: unknown }).secretId;
           assert.ok(
-            typeof item === "string" &&
-              (spec.kind === "list" ? spec.item : SECRET_ID).test(item),
+            typeof text === "string" &&
+              (spec.kind === "list" ? spec.item : SECRET_ID).test(text),
             `${spec.key} item ${JSON.stringify(item)}`,
           );
         }

@@ -31,7 +31,15 @@ const MESSAGES = {
   cache_max_bytes:
     "The maximum cache size in bytes specified in the configuration file isn't valid. The maximum cache size in bytes must be in the range 65536 to 1073741824.",
   warm_up_secrets:
-    'The list of warm-up secrets in the configuration file must be a list of secret names or ARNs, such as ["prod/db"].',
+    'The list of warm-up secrets in the configuration file must be a list of secret names or ARNs, or of tables of a secret_id and a role_arn, such as ["prod/db", { secret_id = "shared/db", role_arn = "arn:aws:iam::123456789012:role/reader" }].',
+  warm_up_secrets_role_without_allow:
+    "Warm-up secrets and tags with a role_arn need allow_role_arn = true in the configuration file: without it no request can read them.",
+  warm_up_tags:
+    'The list of warm-up tags in the configuration file must be a list of at most 10 tables of a key, optional values and an optional role_arn, such as [{ key = "team", values = ["payments"] }].',
+  warm_up_tags_text:
+    "A warm-up tag in the configuration file isn't valid: its key must be 1 to 128 and each of its 1 to 10 values at most 256 letters, digits, spaces or the characters : _ @ / + = . -",
+  warm_up_discovery_seconds:
+    "The warm-up discovery period specified in the configuration file isn't valid. The warm-up discovery period in seconds must be in the range 1 to 86400.",
   warm_up_secrets_too_long:
     "The list of warm-up secrets in the configuration file can't hold more than 1000 secrets.",
   listen_addresses:
@@ -94,6 +102,8 @@ Deno.test("defaults match the contract table", () => {
     refreshAheadPercent: 80,
     cacheMaxBytes: 67108864,
     warmUpSecrets: [],
+    warmUpTags: [],
+    warmUpDiscoverySeconds: undefined,
     listenAddresses: ["127.0.0.1"],
     unixSocketPath: undefined,
     unixSocketMode: 0o660,
@@ -337,7 +347,7 @@ Deno.test("warm_up_secrets takes a list of secret names or ARNs, possibly empty,
   assert.deepEqual(
     parseConfig(`warm_up_secrets = ["prod/db", "${arn}", "prod/db"]`)
       .warmUpSecrets,
-    ["prod/db", arn],
+    [{ secretId: "prod/db" }, { secretId: arn }],
   );
   const empty = parseConfig("warm_up_secrets = []").warmUpSecrets;
   assert.deepEqual(empty, []);
@@ -362,7 +372,75 @@ Deno.test("warm_up_secrets takes a list of secret names or ARNs, possibly empty,
   }
   assert.deepEqual(
     parseConfig(`warm_up_secrets = ["${"x".repeat(2048)}"]`).warmUpSecrets,
-    ["x".repeat(2048)],
+    [{ secretId: "x".repeat(2048) }],
+  );
+});
+
+Deno.test("warm_up_secrets entries may name the role to read them with, once each pair", () => {
+  const role = "arn:aws:iam::123456789012:role/reader";
+  const other = "arn:aws-cn:iam::210987654321:role/path/other";
+  const config = parseConfig(
+    `allow_role_arn = true
+warm_up_secrets = [
+  "shared/db",
+  { secret_id = "shared/db", role_arn = "${role}" },
+  { secret_id = "shared/db", role_arn = "${other}" },
+  { secret_id = "shared/db", role_arn = "${role}" },
+  { secret_id = "plain" },
+]`,
+  );
+  assert.deepEqual(config.warmUpSecrets, [
+    { secretId: "shared/db" },
+    { secretId: "shared/db", roleArn: role },
+    { secretId: "shared/db", roleArn: other },
+    { secretId: "plain" },
+  ]);
+  assert.ok(config.warmUpSecrets.every(Object.isFrozen));
+  for (
+    const value of [
+      "[{}]",
+      `[{ role_arn = "${role}" }]`,
+      '[{ secret_id = "" }]',
+      '[{ secret_id = "a b" }]',
+      "[{ secret_id = 1 }]",
+      '[{ secret_id = "a", role_arn = 1 }]',
+      '[{ secret_id = "a", version_stage = "AWSPREVIOUS" }]',
+      '[{ secret_id = "a", role_arn = "r", extra = true }]',
+      '[["a"]]',
+    ]
+  ) {
+    assertConfigError(
+      `allow_role_arn = true\nwarm_up_secrets = ${value}`,
+      MESSAGES.warm_up_secrets,
+    );
+  }
+  for (
+    const roleArn of [
+      "",
+      "reader",
+      "arn:aws:iam::123:role/reader",
+      "arn:aws:iam::123456789012:user/reader",
+      "arn:aws:sts::123456789012:assumed-role/reader/session",
+    ]
+  ) {
+    assertConfigError(
+      `allow_role_arn = true\nwarm_up_secrets = [{ secret_id = "shared/db", role_arn = "${roleArn}" }]`,
+      "The role_arn of warm-up secret shared/db in the configuration file isn't valid: invalid roleArn format, expected arn:<partition>:iam::<account>:role/<name>.",
+    );
+  }
+});
+
+Deno.test("a warm-up entry with a role_arn needs allow_role_arn, whatever the keys' order", () => {
+  const entry =
+    `warm_up_secrets = [{ secret_id = "shared/db", role_arn = "arn:aws:iam::123456789012:role/reader" }]`;
+  assertConfigError(entry, MESSAGES.warm_up_secrets_role_without_allow);
+  assertConfigError(
+    `allow_role_arn = false\n${entry}`,
+    MESSAGES.warm_up_secrets_role_without_allow,
+  );
+  assert.equal(
+    parseConfig(`${entry}\nallow_role_arn = true`).warmUpSecrets.length,
+    1,
   );
 });
 
@@ -380,7 +458,7 @@ Deno.test("warm_up_secrets holds at most 1000 distinct secrets", () => {
 });
 
 const VALID_KEYS =
-  "The valid keys are log_level, log_to_file, http_port, region, ttl_seconds, cache_size, ssrf_headers, ssrf_env_variables, path_prefix, max_conn, ignore_transient_errors, validate_credentials, credentials_file_path, upstream_timeout_ms, refresh_ahead, refresh_ahead_percent, cache_max_bytes, warm_up_secrets, listen_addresses, unix_socket_path, unix_socket_mode, unix_socket_require_token, parameter_store, metrics, allow_role_arn, max_assumed_roles, use_fips_endpoint, audit_log.";
+  "The valid keys are log_level, log_to_file, http_port, region, ttl_seconds, cache_size, ssrf_headers, ssrf_env_variables, path_prefix, max_conn, ignore_transient_errors, validate_credentials, credentials_file_path, upstream_timeout_ms, refresh_ahead, refresh_ahead_percent, cache_max_bytes, warm_up_secrets, warm_up_tags, warm_up_discovery_seconds, listen_addresses, unix_socket_path, unix_socket_mode, unix_socket_require_token, parameter_store, metrics, allow_role_arn, max_assumed_roles, use_fips_endpoint, audit_log.";
 
 Deno.test("listen_addresses takes 127.0.0.1 and ::1, each once, and nothing else", () => {
   assert.deepEqual(
@@ -585,6 +663,8 @@ refresh_ahead = false
 refresh_ahead_percent = 90
 cache_max_bytes = "1048576"
 warm_up_secrets = ["prod/db"]
+warm_up_tags = [{ key = "team" }]
+warm_up_discovery_seconds = 60
 listen_addresses = ["::1", "127.0.0.1", "::1"]
 unix_socket_path = "/run/awssmaagent/agent.sock"
 unix_socket_mode = "0600"
@@ -614,7 +694,9 @@ audit_log = true
     refreshAhead: false,
     refreshAheadPercent: 90,
     cacheMaxBytes: 1048576,
-    warmUpSecrets: ["prod/db"],
+    warmUpSecrets: [{ secretId: "prod/db" }],
+    warmUpTags: [{ key: "team" }],
+    warmUpDiscoverySeconds: 60,
     listenAddresses: ["::1", "127.0.0.1"],
     unixSocketPath: "/run/awssmaagent/agent.sock",
     unixSocketMode: 0o600,
@@ -746,5 +828,90 @@ try { loadConfig(${
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("warm_up_tags takes tag filters: a key, optional values, an optional role", () => {
+  const role = "arn:aws:iam::123456789012:role/reader";
+  const config = parseConfig(
+    `allow_role_arn = true
+warm_up_tags = [
+  { key = "team", values = ["payments", "billing", "payments"] },
+  { key = "aws:cloudformation:stack-name" },
+  { key = "env", values = ["prod", ""], role_arn = "${role}" },
+]`,
+  );
+  assert.deepEqual(config.warmUpTags, [
+    { key: "team", values: ["payments", "billing"] },
+    { key: "aws:cloudformation:stack-name" },
+    { key: "env", values: ["prod", ""], roleArn: role },
+  ]);
+  assert.ok(Object.isFrozen(config.warmUpTags));
+  assert.ok(config.warmUpTags.every(Object.isFrozen));
+  assert.equal(config.warmUpDiscoverySeconds, undefined);
+  const tooMany = JSON.stringify(
+    Array.from({ length: 11 }, (_, i) => ({ key: `k${i}` })),
+  ).replaceAll('"key":', "key =").replaceAll(":", "=");
+  for (
+    const value of [
+      '"team"',
+      '["team"]',
+      "[{}]",
+      '[{ values = ["a"] }]',
+      "[{ key = 1 }]",
+      '[{ key = "team", values = "a" }]',
+      '[{ key = "team", values = [1] }]',
+      '[{ key = "team", role_arn = 1 }]',
+      '[{ key = "team", value = "a" }]',
+      tooMany,
+    ]
+  ) {
+    assertConfigError(`warm_up_tags = ${value}`, MESSAGES.warm_up_tags);
+  }
+  for (
+    const value of [
+      '[{ key = "" }]',
+      `[{ key = "${"k".repeat(129)}" }]`,
+      '[{ key = "!team" }]',
+      '[{ key = "team", values = [] }]',
+      '[{ key = "team", values = ["a\\nb"] }]',
+      `[{ key = "team", values = ["${"v".repeat(257)}"] }]`,
+      `[{ key = "team", values = ${
+        JSON.stringify(Array.from({ length: 11 }, (_, i) => `v${i}`))
+      } }]`,
+      '[{ key = "caf\u00e9" }]',
+    ]
+  ) {
+    assertConfigError(`warm_up_tags = ${value}`, MESSAGES.warm_up_tags_text);
+  }
+  assert.equal(
+    parseConfig(`warm_up_tags = [{ key = "${"k".repeat(128)}" }]`)
+      .warmUpTags.length,
+    1,
+  );
+  assertConfigError(
+    `allow_role_arn = true\nwarm_up_tags = [{ key = "env", role_arn = "arn:aws:iam::1:role/x" }]`,
+    "The role_arn of warm-up tag env in the configuration file isn't valid: invalid roleArn format, expected arn:<partition>:iam::<account>:role/<name>.",
+  );
+  assertConfigError(
+    `warm_up_tags = [{ key = "env", role_arn = "${role}" }]`,
+    MESSAGES.warm_up_secrets_role_without_allow,
+  );
+});
+
+Deno.test("warm_up_discovery_seconds is 1 to 86400", () => {
+  assert.equal(
+    parseConfig("warm_up_discovery_seconds = 1").warmUpDiscoverySeconds,
+    1,
+  );
+  assert.equal(
+    parseConfig('warm_up_discovery_seconds = "86400"').warmUpDiscoverySeconds,
+    86400,
+  );
+  for (const value of ["0", "86401", "1.5", '"soon"', "-1"]) {
+    assertConfigError(
+      `warm_up_discovery_seconds = ${value}`,
+      MESSAGES.warm_up_discovery_seconds,
+    );
   }
 });

@@ -98,7 +98,11 @@ export interface SecretsManagerServer {
   createSecret(
     name: string,
     value: string | Uint8Array,
-    options?: { versionId?: string },
+    options?: {
+      versionId?: string;
+      /** For ListSecrets' tag filters. */
+      tags?: readonly { key: string; value: string }[];
+    },
   ): { arn: string; versionId: string };
   /** Adds a version (default label AWSCURRENT; the old one becomes AWSPREVIOUS). */
   putSecretValue(
@@ -229,7 +233,10 @@ class LocalSecretsManager implements SecretsManagerServer {
   createSecret(
     name: string,
     value: string | Uint8Array,
-    options: { versionId?: string } = {},
+    options: {
+      versionId?: string;
+      tags?: readonly { key: string; value: string }[];
+    } = {},
   ): { arn: string; versionId: string } {
     const created = this.store.createSecret(name, { value, ...options });
     return { arn: created.arn, versionId: created.versionId! };
