@@ -96,7 +96,10 @@ export async function buildAgent(
     useFipsEndpoint: config.useFipsEndpoint,
     maxAssumedRoles: config.maxAssumedRoles,
     onCall: metrics?.recordUpstream,
-    credentials: await agentCredentials(config.credentialsFilePath, log),
+    credentials: await agentCredentials({
+      path: config.credentialsFilePath,
+      temporaryOnly: config.credentialsFileTemporaryOnly,
+    }, log),
     explainMissingCredentials,
   });
   const client = createSecretsClient(aws);

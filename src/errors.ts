@@ -16,7 +16,16 @@ export type UpstreamFailure =
   }
   | { readonly kind: "timeout" }
   | { readonly kind: "connection" }
-  | { readonly kind: "internal"; readonly detail: string };
+  | { readonly kind: "internal"; readonly detail: string }
+  | {
+    /**
+     * The agent's configuration refused its own credentials
+     * (`credentials_file_temporary_only`); `reason` names no secret, so the
+     * answer may carry it.
+     */
+    readonly kind: "credentials_refused";
+    readonly reason: string;
+  };
 
 /** Error thrown by the Secrets Manager client, carrying its classification. */
 export class UpstreamError extends Error {
@@ -115,6 +124,7 @@ export function isTransient(failure: UpstreamFailure): boolean {
     case "service":
       return failure.status >= 500;
     case "internal":
+    case "credentials_refused":
       return false;
   }
 }
@@ -133,6 +143,11 @@ export function upstreamBody(failure: UpstreamFailure): string {
       });
     case "internal":
       return JSON.stringify({ __type: "InternalFailure" });
+    case "credentials_refused":
+      return JSON.stringify({
+        __type: "InternalFailure",
+        message: failure.reason,
+      });
   }
 }
 
@@ -146,6 +161,7 @@ export function upstreamStatus(failure: UpstreamFailure): number {
     case "connection":
       return 502;
     case "internal":
+    case "credentials_refused":
       return 500;
   }
 }
@@ -157,6 +173,8 @@ export function describeFailure(failure: UpstreamFailure): string {
       return `${failure.code} (${failure.status})`;
     case "internal":
       return `internal failure: ${failure.detail}`;
+    case "credentials_refused":
+      return `credentials refused: ${failure.reason}`;
     default:
       return failure.kind;
   }

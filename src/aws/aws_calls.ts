@@ -14,6 +14,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { AgentHttpHandler, UpstreamBodyTooLargeError } from "./transport.ts";
 import { UpstreamError, type UpstreamFailure } from "../errors.ts";
 import type { Credentials } from "./credentials.ts";
+import { LongTermKeysRefusedError } from "./credentials_file.ts";
 import { RoleClients, sessionCredentials } from "./role_clients.ts";
 import { VERSION } from "../version.ts";
 
@@ -200,6 +201,9 @@ export function classify(error: unknown): UpstreamFailure {
     return { kind: "internal", detail: String(error) };
   }
   if (error instanceof UpstreamBodyTooLargeError) return { kind: "connection" };
+  if (error instanceof LongTermKeysRefusedError) {
+    return { kind: "credentials_refused", reason: error.message };
+  }
   const fields = error as Error & {
     code?: unknown;
     $fault?: unknown;

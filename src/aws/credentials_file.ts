@@ -78,6 +78,11 @@ export interface CredentialsFileSystem {
 export interface CredentialsFileOptions {
   /** The profile to read; `default` unless AWS_PROFILE says otherwise. */
   readonly profile?: string;
+  /**
+   * Accept only temporary credentials (with `aws_session_token`), as IAM
+   * Roles Anywhere style delivery writes them; long-term keys are refused.
+   */
+  readonly temporaryOnly?: boolean;
   readonly log: CredentialsFileLog;
   readonly fs?: CredentialsFileSystem;
   readonly now?: () => number;
@@ -89,6 +94,18 @@ export class CredentialsFileError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "CredentialsFileError";
+  }
+}
+
+/**
+ * Raised when the file has only ever held long-term keys and
+ * `temporaryOnly` refuses them; its message is safe to answer with.
+ */
+export class LongTermKeysRefusedError extends CredentialsFileError {
+  /** One line that names the file and the option that refuses its keys. */
+  constructor(message: string) {
+    super(message);
+    this.name = "LongTermKeysRefusedError";
   }
 }
 
@@ -113,12 +130,14 @@ export function createCredentialsFileProvider(
   let lastGood: Credentials | undefined;
   let seen: string | undefined;
   let lastProblem: string | undefined;
+  let isRefusal = false;
 
-  const report = (problem: string) => {
+  const report = (problem: string, refusal = false) => {
     if (problem !== lastProblem) {
       options.log.warn(`Credentials file ${path}: ${problem}`);
     }
     lastProblem = problem;
+    isRefusal = refusal;
   };
 
   const refresh = async () => {
@@ -176,6 +195,13 @@ export function createCredentialsFileProvider(
       return;
     }
     const { secretAccessKey, sessionToken } = parsed.credentials;
+    if (options.temporaryOnly && sessionToken === undefined) {
+      report(
+        `profile [${profile}] holds long-term keys (no aws_session_token), refused: credentials_file_temporary_only accepts only temporary credentials`,
+        true,
+      );
+      return;
+    }
     for (const secret of [secretAccessKey, sessionToken]) {
       if (secret !== undefined) options.log.addRedaction?.(secret);
     }
@@ -184,14 +210,18 @@ export function createCredentialsFileProvider(
     }
     lastGood = parsed.credentials;
     lastProblem = undefined;
+    isRefusal = false;
   };
 
   return async () => {
     await refresh();
     if (lastGood === undefined) {
-      throw new CredentialsFileError(
-        `No usable credentials in ${path}: ${lastProblem ?? "not read yet"}`,
-      );
+      const message = `No usable credentials in ${path}: ${
+        lastProblem ?? "not read yet"
+      }`;
+      throw isRefusal
+        ? new LongTermKeysRefusedError(message)
+        : new CredentialsFileError(message);
     }
     return { ...lastGood, expiration: new Date(now() + ASK_AGAIN_MS) };
   };

@@ -19,13 +19,14 @@ import type { Logger } from "../log/logger.ts";
 
 /** The agent's own credentials provider, or undefined to leave it to the SDK's chain. */
 export async function agentCredentials(
-  credentialsFilePath: string | undefined,
+  file: { readonly path?: string; readonly temporaryOnly: boolean },
   log: Logger,
 ): Promise<(() => Promise<Credentials>) | undefined> {
   const env = awsEnv();
-  if (credentialsFilePath !== undefined) {
-    return createCredentialsFileProvider(credentialsFilePath, {
+  if (file.path !== undefined) {
+    return createCredentialsFileProvider(file.path, {
       profile: env.AWS_PROFILE,
+      temporaryOnly: file.temporaryOnly,
       log,
     });
   }

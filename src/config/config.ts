@@ -38,6 +38,8 @@ export interface Config {
   readonly validateCredentials: boolean;
   /** Undefined: credentials come from the AWS SDK's chain. */
   readonly credentialsFilePath: string | undefined;
+  /** Refuse long-term keys in `credentialsFilePath`: only credentials with a session token. */
+  readonly credentialsFileTemporaryOnly: boolean;
   /** Per attempt on Secrets Manager and STS; past it the answer is 504. */
   readonly upstreamTimeoutMs: number;
   /** Renew entries being read in the background before they expire. */
@@ -101,6 +103,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   ignoreTransientErrors: true,
   validateCredentials: true,
   credentialsFilePath: undefined,
+  credentialsFileTemporaryOnly: false,
   upstreamTimeoutMs: 5000,
   refreshAhead: true,
   refreshAheadPercent: 80,
@@ -471,6 +474,11 @@ const CONFIG_KEYS: readonly AnyKeyDescriptor[] = Object.freeze(
       ),
     },
     {
+      key: "credentials_file_temporary_only",
+      field: "credentialsFileTemporaryOnly",
+      parse: boolean,
+    },
+    {
       key: "upstream_timeout_ms",
       field: "upstreamTimeoutMs",
       parse: integerIn(
@@ -617,6 +625,14 @@ export function parseConfig(
   ) {
     throw new ConfigError(
       "The list of listen addresses in the configuration file can't be empty unless unix_socket_path is set.",
+    );
+  }
+  if (
+    config.credentialsFileTemporaryOnly &&
+    config.credentialsFilePath === undefined
+  ) {
+    throw new ConfigError(
+      "credentials_file_temporary_only = true needs credentials_file_path in the configuration file.",
     );
   }
   if (

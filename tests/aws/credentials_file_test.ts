@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import {
   createCredentialsFileProvider,
+  CredentialsFileError,
   type CredentialsFileSystem,
+  LongTermKeysRefusedError,
   MAX_CREDENTIALS_FILE_BYTES,
   parseCredentialsFile,
 } from "../../src/aws/credentials_file.ts";
@@ -239,4 +241,47 @@ Deno.test("provider hands each secret it reads to the log's redaction", async ()
   });
   await provide();
   assert.deepEqual(redacted, ["s-ONE", "token-ONE"]);
+});
+
+Deno.test("temporaryOnly refuses long-term keys with a reason to answer, and accepts session credentials", async () => {
+  const file = memoryFile();
+  const { log, warnings } = recordingLog();
+  file.write(creds("LONGTERM"));
+  const provide = createCredentialsFileProvider("/c", {
+    fs: file.fs,
+    log,
+    temporaryOnly: true,
+  });
+  const refused = await provide().then(() => undefined, (error) => error);
+  assert.ok(refused instanceof LongTermKeysRefusedError);
+  assert.equal(
+    refused.message,
+    "No usable credentials in /c: profile [default] holds long-term keys (no aws_session_token), refused: credentials_file_temporary_only accepts only temporary credentials",
+  );
+  assert.ok(!refused.message.includes("s-LONGTERM"));
+  assert.equal(warnings.length, 1);
+
+  // Another problem is not a refusal of keys.
+  file.write("[default]\nnothing=here\n");
+  const broken = await provide().then(() => undefined, (error) => error);
+  assert.ok(broken instanceof CredentialsFileError);
+  assert.ok(!(broken instanceof LongTermKeysRefusedError));
+
+  file.write(`${creds("TEMP")}aws_session_token = token\n`);
+  assert.deepEqual(
+    { ...(await provide()), expiration: undefined },
+    {
+      accessKeyId: "TEMP",
+      secretAccessKey: "s-TEMP",
+      sessionToken: "token",
+      expiration: undefined,
+    },
+  );
+  // Long-term keys later are refused too; the last good ones are kept.
+  file.write(creds("LATER"));
+  assert.equal((await provide()).accessKeyId, "TEMP");
+  assert.match(warnings.at(-1)!, /long-term keys/);
+  // Without the option, long-term keys are taken, as the original does.
+  const lenient = createCredentialsFileProvider("/c", { fs: file.fs, log });
+  assert.equal((await lenient()).accessKeyId, "LATER");
 });

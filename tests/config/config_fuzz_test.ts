@@ -140,6 +140,11 @@ const SPECS: readonly KeySpec[] = [
       "The credentials file path specified in the configuration file must be a non-empty string.",
   },
   {
+    key: "credentials_file_temporary_only",
+    field: "credentialsFileTemporaryOnly",
+    kind: "bool",
+  },
+  {
     key: "upstream_timeout_ms",
     field: "upstreamTimeoutMs",
     kind: "int",
@@ -238,6 +243,9 @@ const SPECS: readonly KeySpec[] = [
 /** Reported once every key is valid, when no address and no socket is left. */
 const NOTHING_TO_LISTEN_ON =
   "The list of listen addresses in the configuration file can't be empty unless unix_socket_path is set.";
+/** Reported next, when temporary credentials only are asked for without a file. */
+const TEMPORARY_WITHOUT_FILE =
+  "credentials_file_temporary_only = true needs credentials_file_path in the configuration file.";
 const ADDRESSES = ["127.0.0.1", "::1"];
 
 const SPEC_BY_KEY = new Map(SPECS.map((spec) => [spec.key, spec]));
@@ -251,7 +259,8 @@ const KNOWN_MESSAGES = new Set(
       : `The value of ${spec.key} in the configuration file must be true or false.`,
     ..."empty" in spec ? [spec.empty] : [],
     ..."tooLong" in spec ? [spec.tooLong] : [],
-  ]).concat(NOTHING_TO_LISTEN_ON),
+    ..."textMessage" in spec ? [spec.textMessage] : [],
+  ]).concat(NOTHING_TO_LISTEN_ON, TEMPORARY_WITHOUT_FILE),
 );
 const UNKNOWN_KEYS = [
   "__proto__",
@@ -595,6 +604,10 @@ function document(random: SeededRandom): Document {
     problems.length === 0 && addresses?.length === 0 &&
     settings.unixSocketPath === undefined
   ) problems.push(NOTHING_TO_LISTEN_ON);
+  if (
+    problems.length === 0 && settings.credentialsFileTemporaryOnly === true &&
+    settings.credentialsFilePath === undefined
+  ) problems.push(TEMPORARY_WITHOUT_FILE);
   const comment = random.chance(0.2) ? "# a comment\n" : "";
   return {
     text: comment +

@@ -97,6 +97,7 @@ Deno.test("defaults match the contract table", () => {
     ignoreTransientErrors: true,
     validateCredentials: true,
     credentialsFilePath: undefined,
+    credentialsFileTemporaryOnly: false,
     upstreamTimeoutMs: 5000,
     refreshAhead: true,
     refreshAheadPercent: 80,
@@ -458,7 +459,7 @@ Deno.test("warm_up_secrets holds at most 1000 distinct secrets", () => {
 });
 
 const VALID_KEYS =
-  "The valid keys are log_level, log_to_file, http_port, region, ttl_seconds, cache_size, ssrf_headers, ssrf_env_variables, path_prefix, max_conn, ignore_transient_errors, validate_credentials, credentials_file_path, upstream_timeout_ms, refresh_ahead, refresh_ahead_percent, cache_max_bytes, warm_up_secrets, warm_up_tags, warm_up_discovery_seconds, listen_addresses, unix_socket_path, unix_socket_mode, unix_socket_require_token, parameter_store, metrics, allow_role_arn, max_assumed_roles, use_fips_endpoint, audit_log.";
+  "The valid keys are log_level, log_to_file, http_port, region, ttl_seconds, cache_size, ssrf_headers, ssrf_env_variables, path_prefix, max_conn, ignore_transient_errors, validate_credentials, credentials_file_path, credentials_file_temporary_only, upstream_timeout_ms, refresh_ahead, refresh_ahead_percent, cache_max_bytes, warm_up_secrets, warm_up_tags, warm_up_discovery_seconds, listen_addresses, unix_socket_path, unix_socket_mode, unix_socket_require_token, parameter_store, metrics, allow_role_arn, max_assumed_roles, use_fips_endpoint, audit_log.";
 
 Deno.test("listen_addresses takes 127.0.0.1 and ::1, each once, and nothing else", () => {
   assert.deepEqual(
@@ -658,6 +659,7 @@ max_conn = 5
 ignore_transient_errors = false
 validate_credentials = false
 credentials_file_path = "/etc/aws/creds"
+credentials_file_temporary_only = true
 upstream_timeout_ms = "250"
 refresh_ahead = false
 refresh_ahead_percent = 90
@@ -690,6 +692,7 @@ audit_log = true
     ignoreTransientErrors: false,
     validateCredentials: false,
     credentialsFilePath: "/etc/aws/creds",
+    credentialsFileTemporaryOnly: true,
     upstreamTimeoutMs: 250,
     refreshAhead: false,
     refreshAheadPercent: 90,
@@ -914,4 +917,28 @@ Deno.test("warm_up_discovery_seconds is 1 to 86400", () => {
       MESSAGES.warm_up_discovery_seconds,
     );
   }
+});
+
+Deno.test("credentials_file_temporary_only takes TOML booleans and needs credentials_file_path", () => {
+  for (const value of ['"true"', "1", "[true]"]) {
+    assertConfigError(
+      `credentials_file_path = "c"\ncredentials_file_temporary_only = ${value}`,
+      "The value of credentials_file_temporary_only in the configuration file must be true or false.",
+    );
+  }
+  assertConfigError(
+    "credentials_file_temporary_only = true",
+    "credentials_file_temporary_only = true needs credentials_file_path in the configuration file.",
+  );
+  assert.equal(
+    parseConfig("credentials_file_temporary_only = false")
+      .credentialsFileTemporaryOnly,
+    false,
+  );
+  assert.equal(
+    parseConfig(
+      'credentials_file_temporary_only = true\ncredentials_file_path = "c"',
+    ).credentialsFileTemporaryOnly,
+    true,
+  );
 });

@@ -335,3 +335,37 @@ Deno.test("start-up: without the file, then with it empty or malformed, before a
   const log = await stopAndCheckOutput(agent);
   assert.match(log, / WARN Credentials file .* does not exist$/m);
 });
+
+Deno.test("credentials_file_temporary_only: long-term keys are refused on the request and in the log; session credentials are served", async () => {
+  const session: TestCredentials = {
+    ...KEY_B,
+    sessionToken: "session/token/B",
+  };
+  await using server = await RestartableServer.start([KEY_A, session]);
+  await using agent = await startAgent({
+    endpoint: server.url,
+    config: `${CONFIG}\ncredentials_file_temporary_only = true`,
+    env: { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined },
+    files: { [CREDENTIALS_FILE]: credentialsText(KEY_A) },
+  });
+  await Deno.chmod(credentialsPath(agent), 0o600);
+  const refused = await agent.get(secretPath(SECRET_ID));
+  assert.equal(refused.status, 500, refused.body);
+  assert.deepEqual(JSON.parse(refused.body), {
+    __type: "InternalFailure",
+    message:
+      "No usable credentials in .aws/credentials: profile [default] holds long-term keys (no aws_session_token), refused: credentials_file_temporary_only accepts only temporary credentials",
+  });
+  assert.doesNotMatch(refused.body, new RegExp(KEY_A.secretAccessKey));
+  await replaceByRename(
+    credentialsPath(agent),
+    `${credentialsText(session)}aws_session_token = ${session.sessionToken}\n`,
+  );
+  assert.equal(await untilServed(agent), 200, "session credentials");
+  const log = await agent.logText();
+  assert.match(
+    log,
+    /WARN Credentials file \.aws\/credentials: profile \[default\] holds long-term keys \(no aws_session_token\), refused/,
+  );
+  assert.doesNotMatch(log, new RegExp(KEY_A.secretAccessKey));
+});
