@@ -303,6 +303,8 @@ function cacheOptions<R>(
     cacheSize: config.cacheSize,
     ignoreTransientErrors: config.ignoreTransientErrors,
     maxBytes: config.cacheMaxBytes,
+    // A deploy wave's agents fetch together; spread their renewals.
+    jitterExpiry: true,
     refreshAhead: config.refreshAhead
       ? {
         percent: config.refreshAheadPercent,

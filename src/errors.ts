@@ -129,6 +129,17 @@ export function isTransient(failure: UpstreamFailure): boolean {
   }
 }
 
+/**
+ * Whether AWS asked the agent to slow down (throttling, 429): a failure of
+ * the account's shared quota, which says nothing about the secret.
+ */
+export function isThrottling(failure: UpstreamFailure): boolean {
+  return failure.kind === "service" &&
+    (failure.status === 429 ||
+      ["ThrottlingException", "Throttling", "TooManyRequestsException"]
+        .includes(failure.code));
+}
+
 /** The JSON body the agent answers with for an upstream failure. */
 export function upstreamBody(failure: UpstreamFailure): string {
   switch (failure.kind) {

@@ -8,10 +8,16 @@
  * parameters, each in a cache of its own.
  *
  * Choices where the contract is silent:
- * - A non-transient error (ResourceNotFound, AccessDenied, throttling, ...)
- *   from any upstream call for a key drops that key's entry, then propagates:
- *   the secret may be gone or forbidden, and a later transient error must not
+ * - A non-transient error (ResourceNotFound, AccessDenied, ...) from any
+ *   upstream call for a key drops that key's entry, then propagates: the
+ *   secret may be gone or forbidden, and a later transient error must not
  *   serve it stale. A transient error that propagates keeps the entry.
+ * - Throttling (ours; the original fails the request) says nothing about the
+ *   secret, only about the account's shared quota: it never drops an entry.
+ *   A renewal throttled after expiry serves the cached value and tries again
+ *   after an exponential back-off with jitter (`fleet_timing.ts`), the value
+ *   served meanwhile; one throttled ahead of expiry leaves the entry as it
+ *   is. A miss, or a refreshNow, that is throttled answers the error.
  * - `refreshNow` bypasses the cache, so its errors always propagate, even
  *   transient ones with an entry present.
  * - `refreshNow` is coalesced and limited per key: while its fetch is in
@@ -49,7 +55,13 @@ import {
   type CacheOutcome,
   type CacheStats,
 } from "./cache_stats.ts";
-import { asUpstreamError, isTransient, UpstreamError } from "../errors.ts";
+import {
+  asUpstreamError,
+  isThrottling,
+  isTransient,
+  UpstreamError,
+} from "../errors.ts";
+import { jitteredTtlMs, throttleBackoffMs } from "./fleet_timing.ts";
 import { LruMap } from "./lru_map.ts";
 import { type Flight, SingleFlight } from "./single_flight.ts";
 import {
@@ -120,6 +132,8 @@ interface Entry<R> extends Fetched {
   isRead: boolean;
   /** When the refreshNow fetch of this value started; -Infinity when no refreshNow fetched it. */
   readonly refreshedAtMs: number;
+  /** Renewals throttled in a row: the back-off's attempt; 0 for a stored value. */
+  readonly throttledRenewals: number;
 }
 
 interface RefreshAhead<R> {
@@ -146,6 +160,8 @@ export class SecretCache<R extends object> {
   readonly #ignoreTransientErrors: boolean;
   readonly #now: () => number;
   readonly #refreshNowIntervalMs: number;
+  readonly #jitterExpiry: boolean;
+  readonly #random: () => number;
   readonly #counters = new CacheCounters();
 
   /** Builds an empty cache; throws `RangeError`/`TypeError` on bad options. */
@@ -170,6 +186,8 @@ export class SecretCache<R extends object> {
     this.#now = options.now ?? Date.now;
     this.#refreshNowIntervalMs = options.refreshNowIntervalMs ??
       DEFAULT_REFRESH_NOW_INTERVAL_MS;
+    this.#jitterExpiry = options.jitterExpiry ?? false;
+    this.#random = options.random ?? Math.random;
   }
 
   /** Answers a lookup from the cache or the source; rejects with `UpstreamError`. */
@@ -424,6 +442,10 @@ export class SecretCache<R extends object> {
    * served stale with its TTL restarted; anything else rethrows.
    */
   #serveStale(key: string, entry: Entry<R>, error: UpstreamError): CacheResult {
+    if (isThrottling(error.failure)) {
+      if (this.#isFresh(entry)) throw error;
+      return this.#backOff(key, entry);
+    }
     if (isTransient(error.failure) && this.#isFresh(entry)) throw error;
     if (this.#ignoreTransientErrors && isTransient(error.failure)) {
       this.#replace(key, entry, entry);
@@ -433,8 +455,40 @@ export class SecretCache<R extends object> {
   }
 
   #forgetIfPermanent(key: string, error: UpstreamError): UpstreamError {
-    if (!isTransient(error.failure)) this.#forget(key);
+    if (!isTransient(error.failure) && !isThrottling(error.failure)) {
+      this.#forget(key);
+    }
     return error;
+  }
+
+  /**
+   * Serves `entry` through throttling: fresh again for the back-off of its
+   * next attempt (no refresh-ahead inside it), then renewed by the next
+   * request. A value a refreshNow stored meanwhile wins.
+   */
+  #backOff(key: string, entry: Entry<R>): CacheResult {
+    const current = this.#entries.peek(key);
+    if (current !== undefined && current !== entry) {
+      return {
+        body: current.body,
+        versionId: current.versionId,
+        outcome: "stale",
+      };
+    }
+    const attempt = entry.throttledRenewals + 1;
+    const nowMs = this.#now();
+    this.#refreshAhead?.timers.cancel(key);
+    this.#entries.set(key, {
+      ...entry,
+      freshSinceMs: nowMs,
+      expiresAtMs: nowMs +
+        throttleBackoffMs(attempt, this.#ttlMs, this.#random),
+      refreshAtMs: Number.POSITIVE_INFINITY,
+      isRead: false,
+      throttledRenewals: attempt,
+    });
+    this.#counters.recordThrottledRenewal();
+    return { body: entry.body, versionId: entry.versionId, outcome: "stale" };
   }
 
   #forget(key: string): void {
@@ -481,18 +535,22 @@ export class SecretCache<R extends object> {
     }
     const nowMs = this.#now();
     const ahead = this.#refreshAhead;
+    const lifeMs = this.#jitterExpiry
+      ? jitteredTtlMs(this.#ttlMs, this.#random)
+      : this.#ttlMs;
     const evicted = this.#entries.set(key, {
       request,
       versionId: fetched.versionId,
       body: fetched.body,
       bytes,
       freshSinceMs: nowMs,
-      expiresAtMs: nowMs + this.#ttlMs,
+      expiresAtMs: nowMs + lifeMs,
       refreshAtMs: ahead === undefined
         ? Number.POSITIVE_INFINITY
-        : refreshPointMs(nowMs, this.#ttlMs, ahead),
+        : Math.min(refreshPointMs(nowMs, this.#ttlMs, ahead), nowMs + lifeMs),
       isRead: false,
       refreshedAtMs,
+      throttledRenewals: 0,
     });
     this.#counters.recordEvictions(evicted);
   }

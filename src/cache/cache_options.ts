@@ -28,6 +28,14 @@ export interface SecretCacheOptions<R = unknown> {
    * every one fetch (still one at a time).
    */
   readonly refreshNowIntervalMs?: number;
+  /**
+   * Shorten each entry's life by up to 10 % of the TTL, drawn per entry
+   * (`fleet_timing.ts`), so agents started together do not renew in step;
+   * off by default, so a lifetime is exactly the TTL.
+   */
+  readonly jitterExpiry?: boolean;
+  /** Uniform in [0, 1), for the expiry jitter and the throttling back-off; defaults to `Math.random`. */
+  readonly random?: () => number;
 }
 
 /**
@@ -71,6 +79,15 @@ export function validateCacheOptions<R>(options: SecretCacheOptions<R>): void {
   }
   if (now !== undefined && typeof now !== "function") {
     throw new TypeError("Cache option now must be a function");
+  }
+  if (options.random !== undefined && typeof options.random !== "function") {
+    throw new TypeError("Cache option random must be a function");
+  }
+  if (
+    options.jitterExpiry !== undefined &&
+    typeof options.jitterExpiry !== "boolean"
+  ) {
+    throw new TypeError("Cache option jitterExpiry must be a boolean");
   }
   if (
     maxBytes !== undefined && (typeof maxBytes !== "number" || !(maxBytes >= 0))

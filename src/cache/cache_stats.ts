@@ -47,6 +47,8 @@ export interface CacheStats {
   readonly refreshAheads: number;
   /** Background renewals that failed (the entry then expires as usual, or is dropped). */
   readonly refreshAheadFailures: number;
+  /** Renewals throttled after expiry, each served from the cache and retried after a back-off. */
+  readonly throttledRenewals: number;
   /** Entries held now. */
   readonly entries: number;
   /** Bytes held now: the response bodies and keys, UTF-8. */
@@ -90,6 +92,7 @@ export class CacheCounters {
     oversized: 0,
     refreshAheads: 0,
     refreshAheadFailures: 0,
+    throttledRenewals: 0,
   };
 
   /** Counts a request answered with `outcome`. */
@@ -125,6 +128,11 @@ export class CacheCounters {
   /** Counts a background renewal that failed. */
   recordRefreshAheadFailure(): void {
     this.#counts.refreshAheadFailures++;
+  }
+
+  /** Counts a renewal throttled after expiry, answered from the cache. */
+  recordThrottledRenewal(): void {
+    this.#counts.throttledRenewals++;
   }
 
   /** A plain snapshot of the counters, with the current levels. */

@@ -10,6 +10,7 @@
 
 import { asUpstreamError, type UpstreamError } from "../errors.ts";
 import { startWarmUp, type WarmUpEntry, type WarmUpTarget } from "./warm_up.ts";
+import { jitteredTtlMs } from "./fleet_timing.ts";
 
 /** Secrets tagged `key` (with one of `values`, when given), read with `roleArn` if set. */
 export interface TagFilter {
@@ -59,6 +60,8 @@ export interface TagDiscoveryOptions {
   readonly onFetchFailure?: (entry: WarmUpEntry, error: UpstreamError) => void;
   /** Told when a round found more secrets than `maxSecrets`. */
   readonly onTooMany?: (found: number) => void;
+  /** Uniform in [0, 1), to spread the rounds of agents started together; defaults to `Math.random`. */
+  readonly random?: () => number;
 }
 
 /** Discovery under way: whether its first round is done, and a promise for it. */
@@ -79,7 +82,11 @@ export function startTagDiscovery(options: TagDiscoveryOptions): TagDiscovery {
       const isComplete = await discoveryRound(options);
       firstRound.resolve();
       failedRounds = isComplete ? 0 : failedRounds + 1;
-      await sleep(nextRoundMs(options.periodMs, failedRounds), options.signal);
+      const waitMs = nextRoundMs(options.periodMs, failedRounds);
+      await sleep(
+        jitteredTtlMs(waitMs, options.random ?? Math.random),
+        options.signal,
+      );
     }
     firstRound.resolve();
   };
@@ -94,7 +101,8 @@ export function startTagDiscovery(options: TagDiscoveryOptions): TagDiscovery {
 
 /**
  * The wait before the next round: the period, or after `failedRounds`
- * failed listings in a row 5 s doubling each time, never past the period.
+ * failed listings in a row 5 s doubling each time, never past the period;
+ * each wait is then shortened by up to a tenth, drawn anew.
  */
 export function nextRoundMs(periodMs: number, failedRounds: number): number {
   if (failedRounds === 0) return periodMs;

@@ -64,6 +64,7 @@ const CACHE_EVENTS = [
   ["oversized", "oversized"],
   ["refresh_ahead", "refreshAheads"],
   ["refresh_ahead_failure", "refreshAheadFailures"],
+  ["throttled_renewal", "throttledRenewals"],
 ] as const satisfies readonly (readonly [string, keyof CacheStats])[];
 
 /**

@@ -23,6 +23,7 @@ Deno.test("each outcome is counted under its own name", () => {
   counters.recordRefreshAhead();
   counters.recordRefreshAhead();
   counters.recordRefreshAheadFailure();
+  counters.recordThrottledRenewal();
   assert.deepEqual(
     counters.snapshot({ entries: 7, bytes: 4_096, inFlight: 2 }),
     {
@@ -40,6 +41,7 @@ Deno.test("each outcome is counted under its own name", () => {
       oversized: 1,
       refreshAheads: 2,
       refreshAheadFailures: 1,
+      throttledRenewals: 1,
       entries: 7,
       bytes: 4_096,
       inFlight: 2,

@@ -325,16 +325,97 @@ for (
   });
 }
 
-Deno.test("throttling is not transient: it propagates instead of serving stale", async () => {
-  const { source, cache, advance } = setup();
+Deno.test("a renewal throttled after expiry serves the cached value and retries after a growing back-off; success ends it", async () => {
+  // The lowest draw: each back-off is half its step (0.5, 1, 2 s ...).
+  const { source, cache, advance } = setup({ random: () => 0 });
   source.put("db", "one");
   await cache.get({ secretId: "db" });
   source.failWith("describeSecret", THROTTLED);
   advance(TTL_MS);
-  await rejectsWith(cache.get({ secretId: "db" }), THROTTLED);
+  for (const backOffMs of [500, 1_000, 2_000, 4_000]) {
+    const calls = source.calls.describeSecret;
+    const served = await cache.get({ secretId: "db" });
+    assert.equal(served.outcome, "stale");
+    assert.equal(secretString(served), "one");
+    assert.equal(source.calls.describeSecret, calls + 1);
+    // Inside the back-off: the value is served without a call.
+    advance(backOffMs - 1);
+    assert.equal((await cache.get({ secretId: "db" })).outcome, "hit");
+    assert.equal(source.calls.describeSecret, calls + 1);
+    advance(1);
+  }
+  // GetSecretValue throttled too, after a new version: still served.
   source.failWith("describeSecret", undefined);
+  source.put("db", "two");
   source.failWith("getSecretValue", THROTTLED);
-  await rejectsWith(cache.get({ secretId: "db" }), THROTTLED);
+  const throttledFetch = await cache.get({ secretId: "db" });
+  assert.equal(secretString(throttledFetch), "one");
+  advance(16_000);
+  source.failWith("getSecretValue", undefined);
+  const renewed = await cache.get({ secretId: "db" });
+  assert.equal(renewed.outcome, "refetched");
+  assert.equal(secretString(renewed), "two");
+  assert.equal(cache.stats().throttledRenewals, 5);
+  assert.equal(cache.stats().errors, 0);
+  // A whole TTL again, not a back-off.
+  advance(TTL_MS - 1);
+  assert.equal((await cache.get({ secretId: "db" })).outcome, "hit");
+});
+
+Deno.test("back-offs grow with jitter up to the TTL, and a throttled miss or refreshNow still answers the error", async () => {
+  const { source, cache, advance } = setup({
+    ttlSeconds: 5,
+    random: () => 0.999,
+  });
+  source.put("db", "one");
+  await cache.get({ secretId: "db" });
+  source.failWith("describeSecret", THROTTLED);
+  advance(5_000);
+  const gaps: number[] = [];
+  for (let attempt = 0; attempt < 6; attempt++) {
+    await cache.get({ secretId: "db" });
+    let waitedMs = 0;
+    const calls = source.calls.describeSecret;
+    while (source.calls.describeSecret === calls && waitedMs < 10_000) {
+      advance(100);
+      waitedMs += 100;
+      await cache.get({ secretId: "db" });
+    }
+    gaps.push(waitedMs);
+  }
+  // Steps of 1, 2, 4 s, then the 5 s TTL caps them (at the highest draw).
+  assert.deepEqual(gaps, [1_000, 2_000, 4_000, 5_000, 5_000, 5_000]);
+
+  source.failWith("getSecretValue", THROTTLED);
+  await rejectsWith(cache.get({ secretId: "new" }), THROTTLED);
+  await rejectsWith(
+    cache.get({ secretId: "db", refreshNow: true }),
+    THROTTLED,
+  );
+  // The throttled refreshNow left the entry: throttling says nothing of the secret.
+  assert.equal(cache.size, 1);
+});
+
+Deno.test("jitterExpiry shortens each entry's life by up to a tenth of the TTL, never lengthens it", async () => {
+  const lives: number[] = [];
+  for (const draw of [0, 0.5, 0.999]) {
+    const { source, cache, advance } = setup({
+      jitterExpiry: true,
+      random: () => draw,
+    });
+    source.put("db", "one");
+    await cache.get({ secretId: "db" });
+    let livedMs = 0;
+    while (
+      (await cache.get({ secretId: "db" })).outcome === "hit" &&
+      livedMs <= TTL_MS
+    ) {
+      advance(1_000);
+      livedMs += 1_000;
+    }
+    lives.push(livedMs);
+  }
+  assert.deepEqual(lives, [300_000, 285_000, 271_000]);
 });
 
 Deno.test("with ignoreTransientErrors=false a transient error propagates and the entry is kept", async () => {
@@ -635,6 +716,7 @@ Deno.test("stats count each outcome as plain numbers", async () => {
     oversized: 0,
     refreshAheads: 0,
     refreshAheadFailures: 0,
+    throttledRenewals: 0,
     entries: 1,
     bytes: cache.stats().bytes,
     inFlight: 0,

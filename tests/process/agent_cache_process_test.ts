@@ -304,6 +304,47 @@ Deno.test("agent with a one-second TTL", async (t) => {
       });
     },
   );
+
+  await t.step(
+    "while Secrets Manager throttles, an expired entry is served from the cache and renewed with back-off; a throttled miss is the error",
+    async () => {
+      const held = server.createSecret("throttle/db", "throttle-old");
+      await getSecret(agent, secretPath("throttle/db"));
+      server.putSecretValue("throttle/db", "throttle-new");
+      server.setFault({ kind: "throttle" }, {
+        operations: [GET, DESCRIBE],
+      });
+      try {
+        await waitPastTtl(1);
+        const deadline = Date.now() + 3_000;
+        let served = 0;
+        while (Date.now() < deadline && served < 40) {
+          const { body } = await getSecret(agent, secretPath("throttle/db"));
+          assert.equal(body.SecretString, "throttle-old");
+          assert.equal(body.VersionId, held.versionId);
+          served++;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        // Back-off: far fewer renewals than requests (each DescribeSecret
+        // is 3 SDK attempts).
+        const describes = callsFor(server, DESCRIBE, "throttle/db");
+        assert.ok(describes >= 3 && describes <= 3 * 4, `${describes} calls`);
+        const miss = await agent.get(secretPath("throttle/other"));
+        assert.equal(miss.status, 400, miss.body);
+        assert.equal(JSON.parse(miss.body).__type, "ThrottlingException");
+      } finally {
+        server.setFault(undefined);
+      }
+      let latest = "";
+      for (let i = 0; i < 100 && latest !== "throttle-new"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        latest = (await getSecret(agent, secretPath("throttle/db"))).body
+          .SecretString ??
+          "";
+      }
+      assert.equal(latest, "throttle-new");
+    },
+  );
 });
 
 Deno.test("agents with ttl_seconds = 0 or cache_size = 0 call GetSecretValue for every request", async () => {
