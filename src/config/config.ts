@@ -14,6 +14,14 @@ import {
 } from "../failure_text.ts";
 import { parse, TomlError } from "smol-toml";
 import { LOG_LEVELS, type LogLevel } from "../log/log_level.ts";
+import { displayKey, isSecretId, octalMode } from "./value_checks.ts";
+import {
+  parseFileEntries,
+  roleArnProblem,
+  type SecretFile,
+} from "./file_entries.ts";
+
+export type { SecretFile } from "./file_entries.ts";
 
 /** The agent's settings, every default applied. */
 export interface Config {
@@ -65,6 +73,8 @@ export interface Config {
   readonly useFipsEndpoint: boolean;
   /** One line per served secret or parameter, in its own log. */
   readonly auditLog: boolean;
+  /** Secrets written to files (`[[file]]`), kept current in the background. */
+  readonly files: readonly SecretFile[];
 }
 
 /** The loopback addresses the agent may listen on; never anything else. */
@@ -109,6 +119,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   maxAssumedRoles: 10,
   useFipsEndpoint: false,
   auditLog: false,
+  files: Object.freeze([]),
 });
 
 /** A configuration file that cannot be used; `message` is the line to print. */
@@ -203,8 +214,6 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // What Deno.env.get accepts as a name.
 const ENV_NAME = /^[^=\0]+$/;
 
-// A secret name or ARN as Secrets Manager takes it: no spaces or control characters.
-const SECRET_ID = /^[^\s\p{Cc}]{1,2048}$/u;
 const MAX_WARM_UP_SECRETS = 1000;
 
 function secretIdList(
@@ -215,9 +224,7 @@ function secretIdList(
     if (!Array.isArray(raw)) return { problem: itemMessage };
     const items: string[] = [];
     for (const item of raw) {
-      if (typeof item !== "string" || !SECRET_ID.test(item)) {
-        return { problem: itemMessage };
-      }
+      if (!isSecretId(item)) return { problem: itemMessage };
       // Listed twice is fetched once.
       if (!items.includes(item)) items.push(item);
     }
@@ -255,11 +262,10 @@ function socketPath(message: string): ValueParser<string> {
 /** An octal string of permission bits that lets the owner read and write. */
 function socketMode(message: string): ValueParser<number> {
   return (raw) => {
-    if (typeof raw !== "string" || !/^0?[0-7]{3}$/.test(raw)) {
-      return { problem: message };
-    }
-    const mode = parseInt(raw, 8);
-    return (mode & 0o600) === 0o600 ? { value: mode } : { problem: message };
+    const mode = octalMode(raw);
+    return mode !== undefined && (mode & 0o600) === 0o600
+      ? { value: mode }
+      : { problem: message };
   };
 }
 
@@ -442,6 +448,7 @@ const CONFIG_KEYS: readonly AnyKeyDescriptor[] = Object.freeze(
     },
     { key: "use_fips_endpoint", field: "useFipsEndpoint", parse: boolean },
     { key: "audit_log", field: "auditLog", parse: boolean },
+    { key: "file", field: "files", parse: parseFileEntries },
   ] satisfies AnyKeyDescriptor[],
 );
 
@@ -498,6 +505,8 @@ export function parseConfig(
       "The list of listen addresses in the configuration file can't be empty unless unix_socket_path is set.",
     );
   }
+  const problem = roleArnProblem(config.files, config.allowRoleArn);
+  if (problem !== undefined) throw new ConfigError(problem);
   return Object.freeze(config);
 }
 
@@ -527,11 +536,6 @@ function parseToml(text: string, source: string | undefined): object {
       { cause: error },
     );
   }
-}
-
-// Quoted TOML keys may hold anything, newlines included: keep the message on one line.
-function displayKey(key: string): string {
-  return /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
 }
 
 /** Options of {@linkcode loadConfig}. */

@@ -7,6 +7,7 @@
  */
 
 import { rejection, type RequestRejection } from "../errors.ts";
+import { isRoleArn, ROLE_ARN_FORMAT } from "../aws/role_arn.ts";
 import type { SecretRequest } from "../cache/secret_value.ts";
 
 /** A secret lookup as the cache takes it. */
@@ -67,13 +68,10 @@ const PARAMETER_PARAMETERS = new Set([
   "withDecryption",
   "refreshNow",
 ]);
-/** An IAM role ARN, as STS AssumeRole takes it. */
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@\/-]{1,512}$/;
 /** A parameter version: SSM numbers them from 1. */
 const VERSION = /^[1-9][0-9]{0,17}$/;
 /** The successor agent's words for a malformed roleArn, so its clients match. */
-const INVALID_ROLE_ARN =
-  "invalid roleArn format, expected arn:<partition>:iam::<account>:role/<name>";
+const INVALID_ROLE_ARN = `invalid roleArn format, expected ${ROLE_ARN_FORMAT}`;
 const QUERY_STYLE_PARAMETERS = new Set([
   "secretId",
   "versionId",
@@ -258,7 +256,7 @@ function readParameters(
 /** Absent or empty: no role; `null`: not a role ARN. */
 function parseRoleArn(value: string | undefined): string | undefined | null {
   if (!value) return undefined;
-  return ROLE_ARN.test(value) ? value : null;
+  return isRoleArn(value) ? value : null;
 }
 
 /** Other parameters are ignored, as the original ignores them on `/ping`. */
