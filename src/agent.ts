@@ -15,7 +15,7 @@ import {
 import { openAuditLog } from "./log/audit_log.ts";
 import { SecretCache } from "./cache/cache.ts";
 import type { SecretCacheOptions } from "./cache/cache_options.ts";
-import type { Config } from "./config/config.ts";
+import { type Config, DEFAULT_CONFIG } from "./config/config.ts";
 import type { AgentSettings } from "./agent_settings.ts";
 import { type AwsCalls, createAwsCalls } from "./aws/aws_calls.ts";
 import {
@@ -43,6 +43,7 @@ import { describeStartupError } from "./startup_error.ts";
 import { createTokenCheck } from "./http/token.ts";
 import { VERSION } from "./version.ts";
 import { startWarmUp, type WarmUp } from "./cache/warm_up.ts";
+import { startSecretFiles } from "./files/secret_files.ts";
 
 const DRAIN_LIMIT_MS = 10_000;
 
@@ -125,6 +126,11 @@ export async function serve(agent: Agent): Promise<number> {
   let stopping = false;
   const stopWarmUp = new AbortController();
   const warmUp = loggedWarmUp(agent, stopWarmUp.signal);
+  const files = startSecretFiles(secrets, config.files, {
+    // With the cache off, the files are still checked at the default TTL.
+    intervalMs: (config.ttlSeconds || DEFAULT_CONFIG.ttlSeconds) * 1000,
+    log,
+  });
   const refusals = new RefusalLog({ log });
 
   // Shared by the handlers a reload replaces, so a second's count survives one.
@@ -193,6 +199,7 @@ export async function serve(agent: Agent): Promise<number> {
 
   await stopped.promise;
   stopWarmUp.abort();
+  await files.stop();
   await stop(agent, server, refusals);
   return 0;
 }
