@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { assertConfigError } from "./_assert_config_error.ts";
 import {
   type Config,
   ConfigError,
@@ -45,17 +46,6 @@ const MESSAGES = {
   max_assumed_roles:
     "The maximum number of assumed roles specified in the configuration file isn't valid. The maximum number of assumed roles must be in the range 1 to 100.",
 } as const;
-
-function assertConfigError(text: string, message: string): void {
-  assert.throws(
-    () => parseConfig(text),
-    (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.equal(error.message, message);
-      return true;
-    },
-  );
-}
 
 function loadError(
   path: string | undefined,

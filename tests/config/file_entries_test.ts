@@ -4,11 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  ConfigError,
-  DEFAULT_CONFIG,
-  parseConfig,
-} from "../../src/config/config.ts";
+import { assertConfigError } from "./_assert_config_error.ts";
+import { DEFAULT_CONFIG, parseConfig } from "../../src/config/config.ts";
 
 const MESSAGES = {
   notTables:
@@ -38,18 +35,6 @@ const MESSAGES = {
 } as const;
 
 const ROLE = "arn:aws:iam::123456789012:role/reader";
-
-function assertConfigError(text: string, message: string): void {
-  assert.throws(
-    () => parseConfig(text),
-    (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.equal(error.message, message);
-      return true;
-    },
-    text,
-  );
-}
 
 /** A `[[file]]` section with a valid secret_id and path, and `extra` lines. */
 function entry(
