@@ -33,7 +33,6 @@
 import type { SecretFile } from "../config/file_entries.ts";
 import {
   describeFieldProblem,
-  type FieldProblem,
   jsonField,
   readBody,
 } from "../cache/secret_field.ts";
@@ -109,10 +108,10 @@ export function startSecretFiles(
   };
 }
 
-/** What a file's content is: bytes to write, or why the secret does not fit. */
+/** What a file's content is: bytes to write, or why the secret does not fit its `json_key`. */
 type Content =
   | { readonly ok: true; readonly bytes: Uint8Array }
-  | { readonly ok: false; readonly problem: FieldProblem };
+  | { readonly ok: false; readonly reason: string };
 
 const encoder = new TextEncoder();
 
@@ -197,9 +196,7 @@ class KeptFile {
     if (!content.ok) {
       this.#versionId = answer.versionId;
       log.error(
-        `File ${path}: ${
-          describeFieldProblem(content.problem, "json_key", jsonKey ?? "")
-        } (secret ${secretId}, version ${answer.versionId}); the file is not written`,
+        `File ${path}: ${content.reason} (secret ${secretId}, version ${answer.versionId}); the file is not written`,
       );
       return;
     }
@@ -236,7 +233,10 @@ function contentOf(body: string, jsonKey: string | undefined): Content {
   const { payload } = readBody(body);
   if (jsonKey !== undefined) {
     const field = jsonField(payload, jsonKey);
-    return field.ok ? { ok: true, bytes: encoder.encode(field.text) } : field;
+    return field.ok ? { ok: true, bytes: encoder.encode(field.text) } : {
+      ok: false,
+      reason: describeFieldProblem(field.problem, "json_key", jsonKey),
+    };
   }
   return {
     ok: true,
