@@ -15,7 +15,7 @@ import {
 import { openAuditLog } from "./log/audit_log.ts";
 import { SecretCache } from "./cache/cache.ts";
 import type { SecretCacheOptions } from "./cache/cache_options.ts";
-import type { Config } from "./config/config.ts";
+import { type Config, DEFAULT_CONFIG } from "./config/config.ts";
 import type { AgentSettings } from "./agent_settings.ts";
 import { type AwsCalls, createAwsCalls } from "./aws/aws_calls.ts";
 import {
@@ -52,6 +52,7 @@ import {
   type TagDiscovery,
   type TagFilter,
 } from "./cache/tag_discovery.ts";
+import { startSecretFiles } from "./files/secret_files.ts";
 
 const DRAIN_LIMIT_MS = 10_000;
 
@@ -138,6 +139,11 @@ export async function serve(agent: Agent): Promise<number> {
   const stopWarmUp = new AbortController();
   const warmUp = loggedWarmUp(agent, stopWarmUp.signal);
   const discovery = loggedTagDiscovery(agent, stopWarmUp.signal);
+  const files = startSecretFiles(secrets, config.files, {
+    // With the cache off, the files are still checked at the default TTL.
+    intervalMs: (config.ttlSeconds || DEFAULT_CONFIG.ttlSeconds) * 1000,
+    log,
+  });
   const refusals = new RefusalLog({ log });
 
   // Shared by the handlers a reload replaces, so a second's count survives one.
@@ -210,6 +216,7 @@ export async function serve(agent: Agent): Promise<number> {
 
   await stopped.promise;
   stopWarmUp.abort();
+  await files.stop();
   await stop(agent, server, refusals);
   return 0;
 }

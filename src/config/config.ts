@@ -17,6 +17,14 @@ import { LOG_LEVELS, type LogLevel } from "../log/log_level.ts";
 import { INVALID_ROLE_ARN, isRoleArn } from "../aws/role_arn.ts";
 import type { WarmUpEntry } from "../cache/warm_up.ts";
 import type { TagFilter } from "../cache/tag_discovery.ts";
+import { displayKey, isSecretId, octalMode } from "./value_checks.ts";
+import {
+  parseFileEntries,
+  roleArnProblem,
+  type SecretFile,
+} from "./file_entries.ts";
+
+export type { SecretFile } from "./file_entries.ts";
 
 /** The agent's settings, every default applied. */
 export interface Config {
@@ -74,6 +82,8 @@ export interface Config {
   readonly useFipsEndpoint: boolean;
   /** One line per served secret or parameter, in its own log. */
   readonly auditLog: boolean;
+  /** Secrets written to files (`[[file]]`), kept current in the background. */
+  readonly files: readonly SecretFile[];
 }
 
 /** The loopback addresses the agent may listen on; never anything else. */
@@ -121,6 +131,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   maxAssumedRoles: 10,
   useFipsEndpoint: false,
   auditLog: false,
+  files: Object.freeze([]),
 });
 
 /** A configuration file that cannot be used; `message` is the line to print. */
@@ -215,8 +226,6 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // What Deno.env.get accepts as a name.
 const ENV_NAME = /^[^=\0]+$/;
 
-// A secret name or ARN as Secrets Manager takes it: no spaces or control characters.
-const SECRET_ID = /^[^\s\p{Cc}]{1,2048}$/u;
 const MAX_WARM_UP_SECRETS = 1000;
 
 /** Names or ARNs, or `{ secret_id, role_arn }` tables; the same pair twice is kept once. */
@@ -245,7 +254,7 @@ function warmUpEntries(
 /** One list item; undefined when it has the wrong shape altogether. */
 function warmUpEntry(item: unknown): Parsed<WarmUpEntry> | undefined {
   if (typeof item === "string") {
-    return SECRET_ID.test(item)
+    return isSecretId(item)
       ? { value: Object.freeze({ secretId: item }) }
       : undefined;
   }
@@ -258,7 +267,7 @@ function warmUpEntry(item: unknown): Parsed<WarmUpEntry> | undefined {
   >;
   if (
     Object.keys(others).length > 0 || typeof secretId !== "string" ||
-    !SECRET_ID.test(secretId) ||
+    !isSecretId(secretId) ||
     (roleArn !== undefined && typeof roleArn !== "string")
   ) {
     return undefined;
@@ -362,11 +371,10 @@ function socketPath(message: string): ValueParser<string> {
 /** An octal string of permission bits that lets the owner read and write. */
 function socketMode(message: string): ValueParser<number> {
   return (raw) => {
-    if (typeof raw !== "string" || !/^0?[0-7]{3}$/.test(raw)) {
-      return { problem: message };
-    }
-    const mode = parseInt(raw, 8);
-    return (mode & 0o600) === 0o600 ? { value: mode } : { problem: message };
+    const mode = octalMode(raw);
+    return mode !== undefined && (mode & 0o600) === 0o600
+      ? { value: mode }
+      : { problem: message };
   };
 }
 
@@ -571,6 +579,7 @@ const CONFIG_KEYS: readonly AnyKeyDescriptor[] = Object.freeze(
     },
     { key: "use_fips_endpoint", field: "useFipsEndpoint", parse: boolean },
     { key: "audit_log", field: "auditLog", parse: boolean },
+    { key: "file", field: "files", parse: parseFileEntries },
   ] satisfies AnyKeyDescriptor[],
 );
 
@@ -645,6 +654,8 @@ export function parseConfig(
       "Warm-up secrets and tags with a role_arn need allow_role_arn = true in the configuration file: without it no request can read them.",
     );
   }
+  const problem = roleArnProblem(config.files, config.allowRoleArn);
+  if (problem !== undefined) throw new ConfigError(problem);
   return Object.freeze(config);
 }
 
@@ -674,11 +685,6 @@ function parseToml(text: string, source: string | undefined): object {
       { cause: error },
     );
   }
-}
-
-// Quoted TOML keys may hold anything, newlines included: keep the message on one line.
-function displayKey(key: string): string {
-  return /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
 }
 
 /** Options of {@linkcode loadConfig}. */

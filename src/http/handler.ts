@@ -3,9 +3,11 @@
  * contract's checks in order; `listener.ts` binds it to loopback (and a Unix
  * socket). It answers secrets, and, when given them, Parameter Store
  * parameters and metrics; it reports each answer to the audit log and the
- * metrics when there are any. Fresh cache hits are answered synchronously
- * and hold no `max_conn` slot; only lookups that wait on the cache's fetch
- * do. What a URL parses to is remembered. Answers from the cache or AWS are
+ * metrics when there are any. A secret lookup with `jsonKey` (ours) is
+ * answered with that field of its JSON in SecretString's place, or a 400
+ * saying why there is none (`../cache/secret_field.ts`). Fresh cache hits
+ * are answered synchronously and hold no `max_conn` slot; only lookups that
+ * wait on the cache's fetch do. What a URL parses to is remembered. Answers from the cache or AWS are
  * logged one line each; `/ping` and refusals, which anyone on the host can
  * cause, at a bounded rate (`refusal_log.ts`); every URL is logged cut to a
  * bounded length (`request_line.ts`).
@@ -39,6 +41,7 @@ import { requestLine } from "./request_line.ts";
 import { isForwarded, isLocalAuthority } from "./request_origin.ts";
 import { RefusalLog } from "./refusal_log.ts";
 import { failed, JSON_HEADERS, rejected, TEXT_HEADERS } from "./responses.ts";
+import { describeFieldProblem, withJsonField } from "../cache/secret_field.ts";
 
 /** Everything the request path depends on. */
 export interface HandlerOptions {
@@ -320,8 +323,23 @@ function served(
   route: LookupRoute,
   answer: LookupAnswer,
 ): Response {
-  options.audit?.(auditEvent(route, 200, answer));
-  return new Response(answer.body, { headers: JSON_HEADERS });
+  const response = answerWith(route, answer);
+  options.audit?.(auditEvent(route, response.status, answer));
+  return response;
+}
+
+/** The cached body; with `jsonKey`, its field in SecretString's place, or why not (400). */
+function answerWith(route: LookupRoute, answer: LookupAnswer): Response {
+  const jsonKey = route.kind === "secret" ? route.jsonKey : undefined;
+  if (jsonKey === undefined) {
+    return new Response(answer.body, { headers: JSON_HEADERS });
+  }
+  const field = withJsonField(answer.body, jsonKey);
+  return field.ok
+    ? new Response(field.body, { headers: JSON_HEADERS })
+    : rejected(rejection.badRequest(
+      describeFieldProblem(field.problem, "jsonKey", jsonKey),
+    ));
 }
 
 /** Built only when there is an audit log to tell. */

@@ -31,7 +31,12 @@ export interface ParameterLookup {
 export type Route =
   /** `ready`: `/ping?ready=true`, which answers whether the agent is ready. */
   | { readonly kind: "ping"; readonly ready: boolean }
-  | { readonly kind: "secret"; readonly lookup: SecretLookup }
+  /** `jsonKey`: answer with SecretString replaced by that field of its JSON (ours). */
+  | {
+    readonly kind: "secret";
+    readonly lookup: SecretLookup;
+    readonly jsonKey?: string;
+  }
   | { readonly kind: "parameter"; readonly lookup: ParameterLookup }
   | { readonly kind: "metrics" };
 
@@ -75,11 +80,13 @@ const QUERY_STYLE_PARAMETERS = new Set([
   "versionId",
   "versionStage",
   "refreshNow",
+  "jsonKey",
 ]);
 const PATH_STYLE_PARAMETERS = new Set([
   "versionId",
   "versionStage",
   "refreshNow",
+  "jsonKey",
 ]);
 
 /** The parts of a request's URL that the agent routes on, as WHATWG `URL` gives them. */
@@ -197,7 +204,14 @@ function parseLookup(
     ...optional("versionStage", values.get("versionStage")),
     ...(roleArn === undefined ? {} : { roleArn }),
   };
-  return { ok: true, route: { kind: "secret", lookup } };
+  return {
+    ok: true,
+    route: {
+      kind: "secret",
+      lookup,
+      ...optional("jsonKey", values.get("jsonKey")),
+    },
+  };
 }
 
 /** `name`, then at most one of `version` and `label`, `withDecryption`, `refreshNow`. */
@@ -280,7 +294,7 @@ function parseFlag(value: string | undefined): boolean | undefined {
   }
 }
 
-/** An empty `versionId=` or `versionStage=` means "not given", as in the original. */
+/** An empty `versionId=` or `versionStage=` means "not given", as in the original; so does an empty `jsonKey=`. */
 function optional<K extends string>(
   key: K,
   value: string | undefined,

@@ -31,6 +31,14 @@ export interface ProfileFacts {
   readonly useDualStackEndpoint: boolean;
 }
 
+/** What is at the folder a `[[file]]` is written in, as the grants step found it. */
+export type FolderFound =
+  | "folder"
+  | "missing"
+  | "not a folder"
+  | "symbolic link"
+  | "unreadable";
+
 /** Everything the grants are computed from. */
 export interface Deployment {
   readonly config: Config;
@@ -48,4 +56,6 @@ export interface Deployment {
   readonly profile: ProfileFacts;
   /** The `credential_process` program as found on `PATH`, absolute. */
   readonly credentialProgram: string | undefined;
+  /** The folder of each `[[file]]` path, and what is there. */
+  readonly fileFolders: ReadonlyMap<string, FolderFound>;
 }

@@ -10,7 +10,8 @@
 import { fileURLToPath } from "node:url";
 import { ownCredentialProcess } from "../aws/profile.ts";
 import { AWS_REGIONS, awsHost, type AwsService } from "./aws_hosts.ts";
-import type { Deployment } from "./deployment.ts";
+import type { Deployment, FolderFound } from "./deployment.ts";
+import { folderOf } from "../files/atomic_file.ts";
 import { SDK_ENVIRONMENT } from "./sdk_environment.ts";
 
 /** One entry of a permission list, and why this deployment needs it. */
@@ -194,6 +195,7 @@ export function computeGrants(deployment: Deployment): Grants {
 
   addAwsHosts(deployment, net, notes);
   addMetadataHosts(deployment, net);
+  addFileFolders(deployment, { read, write, run });
 
   const grants: Grants = {
     read: read.grants(),
@@ -206,6 +208,64 @@ export function computeGrants(deployment: Deployment): Grants {
   };
   checkExpressible(grants);
   return grants;
+}
+
+const FILE_FOLDER_WHY =
+  "the folders [[file]] entries are written in (a temporary file, then a rename)";
+
+/** Why a `[[file]]` folder found so cannot be granted; undefined for a folder. */
+const FOLDER_REFUSALS: Record<FolderFound, string | undefined> = {
+  "folder": undefined,
+  "missing":
+    "the folder does not exist. Create it (owned by the agent's user), or write the file elsewhere.",
+  "not a folder": "it is not a folder.",
+  "symbolic link":
+    "it is a symbolic link, which could be pointed elsewhere. Give the real folder's path.",
+  "unreadable":
+    "the agent's user cannot look it up (permission denied). Give that user access to it, or write the file elsewhere.",
+};
+
+/**
+ * Read and write of each `[[file]]` path's folder (not its parents): the
+ * temporary file is created there and renamed over the path, and `lstat`
+ * needs read. Refused: the root, a folder that is not a real one, and a
+ * folder holding what the agent only reads or runs (the configuration file,
+ * the token, AWS files, a credential program), which it could then change.
+ */
+function addFileFolders(
+  deployment: Deployment,
+  lists: { read: GrantList; write: GrantList; run: GrantList },
+): void {
+  const written = new Set(lists.write.grants().map(({ value }) => value));
+  const readOnly = [...lists.read.grants(), ...lists.run.grants()].filter((
+    { value },
+  ) => !written.has(value));
+  for (const { path } of deployment.config.files) {
+    const folder = folderOf(path);
+    const refuse = (reason: string) =>
+      new SandboxError(
+        `Cannot grant write access to ${folder} for the [[file]] path ${path}: ${reason}`,
+      );
+    if (folder === "/") {
+      throw refuse(
+        "the agent is never granted the whole file system. Write the file in a folder of its own, such as /run/secrets.",
+      );
+    }
+    const refusal = FOLDER_REFUSALS[
+      deployment.fileFolders.get(folder) ?? "missing"
+    ];
+    if (refusal !== undefined) throw refuse(refusal);
+    const held = readOnly.find(({ value }) =>
+      value === folder || value.startsWith(`${folder}/`)
+    );
+    if (held !== undefined) {
+      throw refuse(
+        `the folder holds ${held.value} (${held.why}), which the agent must not be able to change. Write the file in a folder of its own.`,
+      );
+    }
+    lists.read.add(folder, FILE_FOLDER_WHY);
+    lists.write.add(folder, FILE_FOLDER_WHY);
+  }
 }
 
 const SERVICE_NAMES: Record<AwsService, string> = {

@@ -8,7 +8,8 @@
 
 import { awsFilePaths, readProfile } from "../aws/profile.ts";
 import { loadConfig } from "../config/config.ts";
-import type { Deployment } from "./deployment.ts";
+import { folderOf } from "../files/atomic_file.ts";
+import type { Deployment, FolderFound } from "./deployment.ts";
 
 /** Options of {@linkcode readDeployment}. */
 export interface ReadDeploymentOptions {
@@ -48,7 +49,31 @@ export async function readDeployment(
     credentialProgram: program === undefined
       ? undefined
       : findProgram(program, env.PATH ?? "", workingDirectory),
+    fileFolders: new Map(
+      config.files.map(({ path }) => {
+        const folder = folderOf(path);
+        return [folder, folderFound(folder)];
+      }),
+    ),
   };
+}
+
+/** What is at `folder`, without following a link there. */
+function folderFound(folder: string): FolderFound {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(folder);
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound ||
+        error instanceof Deno.errors.NotADirectory
+      ? "missing"
+      : "unreadable";
+  }
+  return info.isSymlink
+    ? "symbolic link"
+    : info.isDirectory
+    ? "folder"
+    : "not a folder";
 }
 
 function absolute(path: string, workingDirectory: string): string {

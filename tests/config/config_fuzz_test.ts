@@ -46,6 +46,7 @@ type KeySpec =
     | { readonly kind: "addresses"; readonly message: string }
     | { readonly kind: "socket"; readonly message: string }
     | { readonly kind: "mode"; readonly message: string }
+    | { readonly kind: "files"; readonly message: string }
   );
 
 const SPECS: readonly KeySpec[] = [
@@ -239,7 +240,71 @@ const SPECS: readonly KeySpec[] = [
   },
   { key: "use_fips_endpoint", field: "useFipsEndpoint", kind: "bool" },
   { key: "audit_log", field: "auditLog", kind: "bool" },
+  {
+    key: "file",
+    field: "files",
+    kind: "files",
+    message:
+      "The file key in the configuration file must be an array of tables: write each entry as a [[file]] section with secret_id and path.",
+  },
 ];
+
+/** The `[[file]]` entries' messages, as docs/configuration.md gives them. */
+const FILE_MESSAGES = {
+  unknownKey: (n: number, key: string) =>
+    `Unknown key in [[file]] entry ${n} of the configuration file: ${
+      /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key)
+    }. The valid keys are secret_id, version_stage, role_arn, json_key, path, mode.`,
+  missing: (n: number, key: string) =>
+    `[[file]] entry ${n} in the configuration file has no ${key}. Each [[file]] entry needs secret_id and path.`,
+  secretId: (n: number) =>
+    `The secret_id of [[file]] entry ${n} in the configuration file must be a secret name or ARN, such as "prod/db".`,
+  versionStage: (n: number) =>
+    `The version_stage of [[file]] entry ${n} in the configuration file must be a staging label of 1 to 256 characters, such as "AWSCURRENT".`,
+  roleArn: (n: number) =>
+    `The role_arn of [[file]] entry ${n} in the configuration file must be an IAM role ARN, arn:<partition>:iam::<account>:role/<name>.`,
+  roleArnNotAllowed: (n: number) =>
+    `The role_arn of [[file]] entry ${n} in the configuration file needs allow_role_arn = true.`,
+  jsonKey: (n: number) =>
+    `The json_key of [[file]] entry ${n} in the configuration file must be a non-empty string, the name of a top-level field of the secret's JSON, such as "password".`,
+  path: (n: number) =>
+    `The path of [[file]] entry ${n} in the configuration file must be an absolute path to a file, such as "/run/secrets/db_password", without . or .. segments.`,
+  mode: (n: number) =>
+    `The mode of [[file]] entry ${n} in the configuration file isn't valid. The mode must be an octal string, such as "0600", that gives the owner read access and others no write access.`,
+  samePath: (first: number, second: number, path: string) =>
+    `[[file]] entries ${first} and ${second} in the configuration file have the same path ${path}: each file is written by one entry only.`,
+};
+const FILE_FIELDS = [
+  "secret_id",
+  "version_stage",
+  "role_arn",
+  "json_key",
+  "path",
+  "mode",
+];
+const ROLE_ARN =
+  /^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9_+=,.@\/-]{1,512}$/;
+/** Whether a message is one of the `[[file]]` messages, for any entry number. */
+function isFileMessage(message: string): boolean {
+  if (message.includes("\n")) return false;
+  const templates = [
+    FILE_MESSAGES.unknownKey(0, "KEY"),
+    ...FILE_FIELDS.map((key) => FILE_MESSAGES.missing(0, key)),
+    FILE_MESSAGES.secretId(0),
+    FILE_MESSAGES.versionStage(0),
+    FILE_MESSAGES.roleArn(0),
+    FILE_MESSAGES.roleArnNotAllowed(0),
+    FILE_MESSAGES.jsonKey(0),
+    FILE_MESSAGES.path(0),
+    FILE_MESSAGES.mode(0),
+    FILE_MESSAGES.samePath(0, 0, "PATH"),
+  ];
+  return templates.some((template) => {
+    const pattern = template.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+      .replaceAll("0", "\\d+").replace("KEY", ".+").replace("PATH", "/.*");
+    return new RegExp(`^${pattern}$`).test(message);
+  });
+}
 /** Reported once every key is valid, when no address and no socket is left. */
 const NOTHING_TO_LISTEN_ON =
   "The list of listen addresses in the configuration file can't be empty unless unix_socket_path is set.";
@@ -419,7 +484,10 @@ function scalar(random: SeededRandom): TomlValue {
     case 7:
       return { text: "1979-05-27T07:32:00Z", value: DATE };
     case 8:
-      return { text: random.pick(["{}", "{ a = 1 }"]), value: {} };
+      return random.pick([{ text: "{}", value: {} }, {
+        text: "{ a = 1 }",
+        value: { a: 1n },
+      }]);
     default:
       return tomlString(listItem(random), random);
   }
@@ -545,7 +613,76 @@ function expectedSetting(
         : 0;
       return (mode & 0o600) === 0o600 ? valid(mode) : { problem: spec.message };
     }
+    case "files":
+      return expectedFiles(spec.message, value);
   }
+}
+
+/** The `[[file]]` rules, entry by entry, field by field. */
+function expectedFiles(
+  notTables: string,
+  value: unknown,
+): { value: unknown } | { problem: string } {
+  if (!Array.isArray(value)) return { problem: notTables };
+  const entries: Record<string, unknown>[] = [];
+  for (const [index, table] of value.entries()) {
+    const n = index + 1;
+    if (
+      typeof table !== "object" || table === null || Array.isArray(table)
+    ) return { problem: notTables };
+    const fields = table as Record<string, unknown>;
+    const keys = Object.keys(fields);
+    const unknown = keys.find((key) => !FILE_FIELDS.includes(key));
+    if (unknown !== undefined) {
+      return { problem: FILE_MESSAGES.unknownKey(n, unknown) };
+    }
+    const has = (key: string) => keys.includes(key);
+    const { secret_id, path, version_stage, role_arn, json_key, mode } = fields;
+    if (!has("secret_id")) {
+      return { problem: FILE_MESSAGES.missing(n, "secret_id") };
+    }
+    if (typeof secret_id !== "string" || !SECRET_ID.test(secret_id)) {
+      return { problem: FILE_MESSAGES.secretId(n) };
+    }
+    if (!has("path")) return { problem: FILE_MESSAGES.missing(n, "path") };
+    if (
+      typeof path !== "string" || !/^(\/[^/\0]+)+$/.test(path) ||
+      path.split("/").some((segment) => segment === "." || segment === "..")
+    ) return { problem: FILE_MESSAGES.path(n) };
+    if (
+      has("version_stage") &&
+      !(typeof version_stage === "string" &&
+        /^[^\s\p{Cc}]{1,256}$/u.test(version_stage))
+    ) return { problem: FILE_MESSAGES.versionStage(n) };
+    if (
+      has("role_arn") &&
+      !(typeof role_arn === "string" && ROLE_ARN.test(role_arn))
+    ) return { problem: FILE_MESSAGES.roleArn(n) };
+    if (has("json_key") && !(typeof json_key === "string" && json_key !== "")) {
+      return { problem: FILE_MESSAGES.jsonKey(n) };
+    }
+    const bits = !has("mode")
+      ? 0o600
+      : typeof mode === "string" && /^0?[0-7]{3}$/.test(mode)
+      ? parseInt(mode, 8)
+      : 0;
+    if ((bits & 0o400) === 0 || (bits & 0o002) !== 0) {
+      return { problem: FILE_MESSAGES.mode(n) };
+    }
+    const first = entries.findIndex((entry) => entry.path === path);
+    if (first >= 0) {
+      return { problem: FILE_MESSAGES.samePath(first + 1, n, path) };
+    }
+    entries.push({
+      secretId: secret_id,
+      ...(has("version_stage") ? { versionStage: version_stage } : {}),
+      ...(has("role_arn") ? { roleArn: role_arn } : {}),
+      ...(has("json_key") ? { jsonKey: json_key } : {}),
+      path,
+      mode: bits,
+    });
+  }
+  return { value: entries };
 }
 
 interface Document {
@@ -608,6 +745,12 @@ function document(random: SeededRandom): Document {
     problems.length === 0 && settings.credentialsFileTemporaryOnly === true &&
     settings.credentialsFilePath === undefined
   ) problems.push(TEMPORARY_WITHOUT_FILE);
+  const files = (settings.files ?? []) as { roleArn?: string }[];
+  const withRole = files.findIndex((file) => file.roleArn !== undefined);
+  if (
+    withRole >= 0 && settings.allowRoleArn !== true &&
+    !problems.some((problem) => problem !== NOTHING_TO_LISTEN_ON)
+  ) problems.push(FILE_MESSAGES.roleArnNotAllowed(withRole + 1));
   const comment = random.chance(0.2) ? "# a comment\n" : "";
   return {
     text: comment +
@@ -719,6 +862,8 @@ function validValue(spec: KeySpec, random: SeededRandom): TomlValue {
         value: items.map((item) => item.value),
       };
     }
+    case "files":
+      return fileEntries(random);
     case "list":
     case "secrets": {
       const items = random.list(1, 3, () => {
@@ -739,6 +884,57 @@ function validValue(spec: KeySpec, random: SeededRandom): TomlValue {
       };
     }
   }
+}
+
+/** Inline `[[file]]` tables, mostly valid, with near misses in each field. */
+function fileEntries(random: SeededRandom): TomlValue {
+  const field = (good: readonly string[], bad: readonly string[]) =>
+    tomlString(
+      random.chance(0.85) ? random.pick(good) : random.pick(bad),
+      random,
+    );
+  const tables = random.list(0, 3, () => {
+    const fields: [string, TomlValue][] = [];
+    if (random.chance(0.95)) {
+      fields.push(["secret_id", field(["prod/db", "a"], ["", "a b"])]);
+    }
+    if (random.chance(0.95)) {
+      fields.push([
+        "path",
+        field(["/run/s/a", "/run/s/b", "/srv/.x"], [
+          "run/a",
+          "/run/../a",
+          "/run/s/",
+          "/",
+        ]),
+      ]);
+    }
+    const optional: [string, readonly string[], readonly string[]][] = [
+      ["version_stage", ["AWSCURRENT", "AWSPREVIOUS"], ["", "AWS CURRENT"]],
+      ["role_arn", ["arn:aws:iam::123456789012:role/reader"], [
+        "arn:aws:iam::1:role/x",
+      ]],
+      ["json_key", ["password", "a.b"], [""]],
+      ["mode", ["0600", "440", "0640"], ["0602", "0200", "600 ", "0o600"]],
+      ["secretId", [], []],
+    ];
+    for (const [name, good, bad] of optional) {
+      if (!random.chance(name === "secretId" ? 0.03 : 0.3)) continue;
+      fields.push([
+        name,
+        good.length === 0 ? { text: "1", value: 1n } : field(good, bad),
+      ]);
+    }
+    const order = random.chance(0.5) ? fields : fields.toReversed();
+    return {
+      text: `{ ${order.map(([name, v]) => `${name} = ${v.text}`).join(", ")} }`,
+      value: Object.fromEntries(order.map(([name, v]) => [name, v.value])),
+    };
+  });
+  return {
+    text: `[${tables.map((table) => table.text).join(", ")}]`,
+    value: tables.map((table) => table.value),
+  };
 }
 
 /** What holds for any accepted configuration: types, ranges, defaults, frozen. */
@@ -792,6 +988,16 @@ function assertSound(config: Config, givenKeys: ReadonlySet<string>): void {
           assert.ok(Object.isFrozen(filter) && typeof filter.key === "string");
         }
         break;
+      case "files":
+        assert.ok(Array.isArray(value) && Object.isFrozen(value), spec.key);
+        for (const file of value as Config["files"]) {
+          assert.ok(Object.isFrozen(file));
+          assert.ok(SECRET_ID.test(file.secretId));
+          assert.match(file.path, /^(\/[^/\0]+)+$/);
+          assert.ok((file.mode & 0o400) !== 0 && (file.mode & 0o002) === 0);
+          assert.ok(file.mode <= 0o777);
+        }
+        break;
       case "addresses":
         assert.ok(Array.isArray(value) && Object.isFrozen(value), spec.key);
         assert.ok(
@@ -837,7 +1043,7 @@ function assertKnownMessage(
     message ===
       `Cannot read configuration file ${source}: it is not UTF-8 text`;
   assert.ok(
-    isUnknownKey || isBadToml || isNotUtf8,
+    isUnknownKey || isBadToml || isNotUtf8 || isFileMessage(message),
     `unexpected message ${JSON.stringify(message)}`,
   );
 }

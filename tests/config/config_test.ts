@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { assertConfigError } from "./_assert_config_error.ts";
 import {
   type Config,
   ConfigError,
@@ -54,17 +55,6 @@ const MESSAGES = {
     "The maximum number of assumed roles specified in the configuration file isn't valid. The maximum number of assumed roles must be in the range 1 to 100.",
 } as const;
 
-function assertConfigError(text: string, message: string): void {
-  assert.throws(
-    () => parseConfig(text),
-    (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.equal(error.message, message);
-      return true;
-    },
-  );
-}
-
 function loadError(
   path: string | undefined,
   readTextFile?: (path: string) => string,
@@ -115,6 +105,7 @@ Deno.test("defaults match the contract table", () => {
     maxAssumedRoles: 10,
     useFipsEndpoint: false,
     auditLog: false,
+    files: [],
   };
   assert.deepEqual(DEFAULT_CONFIG, expected);
 });
@@ -459,7 +450,7 @@ Deno.test("warm_up_secrets holds at most 1000 distinct secrets", () => {
 });
 
 const VALID_KEYS =
-  "The valid keys are log_level, log_to_file, http_port, region, ttl_seconds, cache_size, ssrf_headers, ssrf_env_variables, path_prefix, max_conn, ignore_transient_errors, validate_credentials, credentials_file_path, credentials_file_temporary_only, upstream_timeout_ms, refresh_ahead, refresh_ahead_percent, cache_max_bytes, warm_up_secrets, warm_up_tags, warm_up_discovery_seconds, listen_addresses, unix_socket_path, unix_socket_mode, unix_socket_require_token, parameter_store, metrics, allow_role_arn, max_assumed_roles, use_fips_endpoint, audit_log.";
+  "The valid keys are log_level, log_to_file, http_port, region, ttl_seconds, cache_size, ssrf_headers, ssrf_env_variables, path_prefix, max_conn, ignore_transient_errors, validate_credentials, credentials_file_path, credentials_file_temporary_only, upstream_timeout_ms, refresh_ahead, refresh_ahead_percent, cache_max_bytes, warm_up_secrets, warm_up_tags, warm_up_discovery_seconds, listen_addresses, unix_socket_path, unix_socket_mode, unix_socket_require_token, parameter_store, metrics, allow_role_arn, max_assumed_roles, use_fips_endpoint, audit_log, file.";
 
 Deno.test("listen_addresses takes 127.0.0.1 and ::1, each once, and nothing else", () => {
   assert.deepEqual(
@@ -677,6 +668,14 @@ allow_role_arn = true
 max_assumed_roles = 3
 use_fips_endpoint = true
 audit_log = true
+
+[[file]]
+secret_id = "prod/db"
+version_stage = "AWSPREVIOUS"
+role_arn = "arn:aws:iam::123456789012:role/reader"
+json_key = "password"
+path = "/run/secrets/db_password"
+mode = "0440"
 `);
   assert.deepEqual(config, {
     logLevel: "DEBUG",
@@ -710,6 +709,14 @@ audit_log = true
     maxAssumedRoles: 3,
     useFipsEndpoint: true,
     auditLog: true,
+    files: [{
+      secretId: "prod/db",
+      versionStage: "AWSPREVIOUS",
+      roleArn: "arn:aws:iam::123456789012:role/reader",
+      jsonKey: "password",
+      path: "/run/secrets/db_password",
+      mode: 0o440,
+    }],
   });
 });
 

@@ -213,11 +213,15 @@ function assertOnlyListedGrants(args: readonly string[]): void {
   }
 }
 
-Deno.test("deno task compile bakes what --print-permissions computes for the config, run in the config's folder: the config file, its logs folder, the listening port, prompts off, the V8 flags, then --output and main.ts", async () => {
+Deno.test("deno task compile bakes what --print-permissions computes for the config, run in the config's folder: the config file, its logs folder, a [[file]] folder, the listening port, prompts off, the V8 flags, then --output and main.ts", async () => {
   await withWorkspace(async (space) => {
     const { project, deploy } = space;
     const port = freePort();
-    await Deno.writeTextFile(`${deploy}/config.toml`, `http_port = ${port}\n`);
+    await Deno.mkdir(`${deploy}/secrets`);
+    await Deno.writeTextFile(
+      `${deploy}/config.toml`,
+      `http_port = ${port}\n[[file]]\nsecret_id = "db"\npath = "${deploy}/secrets/db"\n`,
+    );
     const env = await fakeDenoEnvironment(space);
 
     // Relative paths are the caller's: deno task runs in the project folder.
@@ -243,7 +247,11 @@ Deno.test("deno task compile bakes what --print-permissions computes for the con
     const read = grantList(baked, "read");
     assert.ok(read.includes(`${deploy}/config.toml`), read.join(","));
     assert.ok(read.includes(`${deploy}/logs`), read.join(","));
-    assert.deepEqual(grantList(baked, "write"), [`${deploy}/logs`]);
+    assert.ok(read.includes(`${deploy}/secrets`), read.join(","));
+    assert.deepEqual(grantList(baked, "write"), [
+      `${deploy}/logs`,
+      `${deploy}/secrets`,
+    ]);
     assert.ok(grantList(baked, "net").includes(`127.0.0.1:${port}`));
     assertOnlyListedGrants(baked);
     assert.deepEqual(baked.slice(flags.length), [

@@ -632,19 +632,29 @@ Deno.test("the installed config means the defaults, and each commented line is a
   const text = await Deno.readTextFile(installPath("config.toml"));
   assert.deepEqual(parseConfig(text), DEFAULT_CONFIG);
 
-  const uncommented = text.replace(/^# ([a-z_]+ =)/gm, "$1");
+  const uncommented = text.replace(/^# (\[\[file\]\]$|[a-z_]+ =)/gm, "$1");
   const settings = uncommented.split("\n").filter((line) =>
     /^[a-z_]+ =/.test(line)
   );
-  assert.equal(settings.length, 28);
-  // region, credentials_file_path and unix_socket_path have no default value
-  // to show: examples.
+  // 28 keys, and the 5 of the [[file]] example.
+  assert.equal(settings.length, 33);
+  // region, credentials_file_path, unix_socket_path and the [[file]] entry
+  // have no default value to show: examples.
+  const config = parseConfig(uncommented);
+  assert.deepEqual(config.files, [{
+    secretId: "prod/db",
+    path: "/run/secrets/db_password",
+    jsonKey: "password",
+    versionStage: "AWSCURRENT",
+    mode: 0o600,
+  }]);
   assert.deepEqual(
     {
-      ...parseConfig(uncommented),
+      ...config,
       region: undefined,
       credentialsFilePath: undefined,
       unixSocketPath: undefined,
+      files: [],
     },
     { ...DEFAULT_CONFIG },
   );

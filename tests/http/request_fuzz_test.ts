@@ -121,6 +121,9 @@ const PARAM_NAMES = [
   "versionId",
   "versionStage",
   "refreshNow",
+  "jsonKey",
+  "jsonkey",
+  "JSONKEY",
   "secretid",
   "SecretId",
   "REFRESHNOW",
@@ -198,10 +201,12 @@ function wellFormed(random: SeededRandom): Generated {
     params.push(["secretId", id]);
   }
   const chosen: Record<string, string> = {};
-  for (const name of ["versionId", "versionStage", "refreshNow"]) {
+  for (const name of ["versionId", "versionStage", "refreshNow", "jsonKey"]) {
     if (!random.chance(0.6)) continue;
     const value = name === "refreshNow"
       ? anyCase(random, random.pick(["true", "false", "1", "0"]))
+      : name === "jsonKey"
+      ? random.pick(["", "password", "db.host", " ", secretId(random)])
       : random.pick(["", "v1", "AWSPREVIOUS", secretId(random)]);
     for (let i = random.int(0, 2); i > 0; i--) {
       params.push([name, name === "refreshNow" ? "junk" : decoy()]);
@@ -239,6 +244,7 @@ function wellFormed(random: SeededRandom): Generated {
           ...(chosen.versionId ? { versionId: chosen.versionId } : {}),
           ...(chosen.versionStage ? { versionStage: chosen.versionStage } : {}),
         },
+        ...(chosen.jsonKey ? { jsonKey: chosen.jsonKey } : {}),
       },
     };
   // A whole id of "." or ".." is a dot segment that URL parsing removes, and a
@@ -332,7 +338,7 @@ function model(url: URL, prefix: string): ParsedRoute {
     pathId = decodePath(url.pathname.slice(prefix.length));
     if (pathId === undefined) return bad("invalid secret ID encoding");
   }
-  const allowed = ["versionId", "versionStage", "refreshNow"];
+  const allowed = ["versionId", "versionStage", "refreshNow", "jsonKey"];
   if (isQueryStyle) allowed.push("secretId");
   const names = [...url.searchParams.keys()];
   const unknown = names.find((name) => !allowed.includes(name));
@@ -353,6 +359,8 @@ function model(url: URL, prefix: string): ParsedRoute {
   }
   const versionId = last("versionId");
   const versionStage = last("versionStage");
+  // Ours: the field to answer in SecretString's place; empty is not given.
+  const jsonKey = last("jsonKey");
   return {
     ok: true,
     route: {
@@ -363,6 +371,7 @@ function model(url: URL, prefix: string): ParsedRoute {
         ...(versionId ? { versionId } : {}),
         ...(versionStage ? { versionStage } : {}),
       },
+      ...(jsonKey ? { jsonKey } : {}),
     },
   };
 }
@@ -379,6 +388,8 @@ function assertWellTyped(parsed: ParsedRoute, url: URL): void {
     for (const field of ["versionId", "versionStage"] as const) {
       if (field in lookup) assert.notEqual(lookup[field], "");
     }
+    assert.ok(!("jsonKey" in lookup), "jsonKey never reaches the cache key");
+    if ("jsonKey" in parsed.route) assert.notEqual(parsed.route.jsonKey, "");
     return;
   }
   const { rejection } = parsed;

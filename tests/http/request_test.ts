@@ -219,3 +219,47 @@ Deno.test("a parameter name over 2048 characters is a 400", () => {
     },
   });
 });
+
+Deno.test("jsonKey (ours) rides on the route beside the lookup, in both styles, never in the cache's lookup", () => {
+  for (
+    const path of [
+      "/secretsmanager/get?secretId=db&jsonKey=password",
+      "/v1/db?jsonKey=password",
+      "/v1/db?jsonKey=old&jsonKey=password",
+    ]
+  ) {
+    assert.deepEqual(route(path), {
+      ok: true,
+      route: {
+        kind: "secret",
+        lookup: { secretId: "db", refreshNow: false },
+        jsonKey: "password",
+      },
+    });
+  }
+  // Taken literally: a dot is part of the key; empty means not given.
+  const dotted = route("/v1/db?jsonKey=db.host%20name");
+  assert.ok(dotted.ok && dotted.route.kind === "secret");
+  assert.equal(dotted.route.jsonKey, "db.host name");
+  assert.deepEqual(route("/v1/db?jsonKey="), route("/v1/db"));
+});
+
+Deno.test("jsonKey is not a Parameter Store parameter", () => {
+  assert.deepEqual(
+    parseRoute(
+      new URL(
+        "http://127.0.0.1:2773/systemsmanager/parameters/get?name=a&jsonKey=b",
+      ),
+      "/v1/",
+      { parameterStore: true },
+    ),
+    {
+      ok: false,
+      rejection: {
+        kind: "bad_request",
+        status: 400,
+        body: "unknown parameter: jsonKey",
+      },
+    },
+  );
+});

@@ -152,8 +152,12 @@ Deno.test("code run by the start script under the grants it computed is refused 
 const BROAD_FLAG =
   /^(-A|--allow-all|--allow-ffi.*|--allow-import.*|-[IRWNESP].*|--allow-(read|write|net|env|sys|run)|--allow-hrtime|--unsafely-ignore-certificate-errors.*|--permission-set.*)$/;
 
-/** The problems with one printed set, [] when none. */
-function printedSetProblems(text: string, logFolder: string): string[] {
+/** The problems with one printed set, [] when none; `fileFolders` are the `[[file]]` folders. */
+function printedSetProblems(
+  text: string,
+  logFolder: string,
+  fileFolders: readonly string[] = [],
+): string[] {
   const problems: string[] = [];
   const flags = text.split("\n").filter((line) =>
     line !== "" && !line.startsWith("#")
@@ -188,9 +192,11 @@ function printedSetProblems(text: string, logFolder: string): string[] {
       }
       if (
         kind === "write" && !entry.startsWith(logFolder) &&
-        !entry.startsWith("/run/awssmaagent/")
+        !entry.startsWith("/run/awssmaagent/") && !fileFolders.includes(entry)
       ) {
-        problems.push(`write: "${entry}" is not the log folder or the socket`);
+        problems.push(
+          `write: "${entry}" is not the log folder, the socket or a [[file]] folder`,
+        );
       }
       if (
         kind === "net" && !entry.startsWith("unix:/") && !/:\d+$/.test(entry)
@@ -239,6 +245,13 @@ const DEPLOYMENTS: readonly {
     },
   },
   {
+    name:
+      "secrets to files in a folder of their own (@dir is the project copy)",
+    config:
+      '[[file]]\nsecret_id = "db"\npath = "@dir/secrets/db"\n[[file]]\nsecret_id = "api"\npath = "@dir/secrets/api"\n',
+    env: {},
+  },
+  {
     name: "container credentials, console logging",
     config: "log_to_file = false\n",
     env: {
@@ -251,7 +264,7 @@ const DEPLOYMENTS: readonly {
   },
 ];
 
-Deno.test("the printed set of each kind of deployment holds no wildcard, no unscoped grant, and writes only the log folder or the socket", async (t) => {
+Deno.test("the printed set of each kind of deployment holds no wildcard, no unscoped grant, and writes only the log folder, the socket or the [[file]] folders", async (t) => {
   const dir = await copyProject({
     files: [...PROJECT_FILES, "main.ts"],
     prefix: "sandbox-set-",
@@ -262,7 +275,11 @@ Deno.test("the printed set of each kind of deployment holds no wildcard, no unsc
     assert.equal(program, "deno");
     for (const deployment of DEPLOYMENTS) {
       await t.step(deployment.name, async () => {
-        await Deno.writeTextFile(`${dir}/config.toml`, deployment.config);
+        await Deno.mkdir(`${dir}/secrets`, { recursive: true });
+        await Deno.writeTextFile(
+          `${dir}/config.toml`,
+          deployment.config.replaceAll("@dir", dir),
+        );
         const { code, stdout, stderr } = await new Deno.Command(
           Deno.execPath(),
           {
@@ -274,10 +291,17 @@ Deno.test("the printed set of each kind of deployment holds no wildcard, no unsc
         ).output();
         const decoder = new TextDecoder();
         assert.equal(code, 0, decoder.decode(stderr));
+        const printed = decoder.decode(stdout);
         assert.deepEqual(
-          printedSetProblems(decoder.decode(stdout), `${dir}/logs`),
+          printedSetProblems(printed, `${dir}/logs`, [`${dir}/secrets`]),
           [],
         );
+        if (deployment.config.includes("[[file]]")) {
+          assert.match(
+            printed,
+            new RegExp(`^--allow-write=.*${dir}/secrets(,|$)`, "m"),
+          );
+        }
       });
     }
   } finally {
@@ -317,6 +341,12 @@ Deno.test("the printed-set checks catch each kind of broad grant", () => {
     );
   }
   assert.equal(printedSetProblems("--allow-net=127.0.0.1:1\n", "/x").length, 2);
+  assert.equal(
+    printedSetProblems(`${good}--allow-write=/srv/a/out\n`, "/srv/a/logs", [
+      "/srv/a/out",
+    ]).length,
+    0,
+  );
 });
 
 Deno.test("the start script runs the agent under the printed set only: no flag of its own grants anything", async () => {

@@ -4,9 +4,17 @@
  */
 
 import assert from "node:assert/strict";
-import { type Config, DEFAULT_CONFIG } from "../../src/config/config.ts";
+import {
+  type Config,
+  DEFAULT_CONFIG,
+  type SecretFile,
+} from "../../src/config/config.ts";
 import { AWS_REGIONS } from "../../src/sandbox/aws_hosts.ts";
-import type { Deployment, ProfileFacts } from "../../src/sandbox/deployment.ts";
+import type {
+  Deployment,
+  FolderFound,
+  ProfileFacts,
+} from "../../src/sandbox/deployment.ts";
 import {
   computeGrants,
   type GrantKind,
@@ -29,6 +37,8 @@ interface DeploymentOptions {
   readonly configPath?: string;
   readonly home?: string;
   readonly credentialProgram?: string;
+  /** What the grants step found at each `[[file]]` folder; default a folder each. */
+  readonly fileFolders?: Record<string, FolderFound>;
 }
 
 /** A deployment of the defaults, changed where the test says. */
@@ -46,7 +56,23 @@ function deployment(options: DeploymentOptions = {}): Deployment {
       : `${home}/.aws/credentials`,
     profile: { ...NO_PROFILE, ...options.profile },
     credentialProgram: options.credentialProgram,
+    fileFolders: new Map(
+      Object.entries(
+        options.fileFolders ??
+          Object.fromEntries(
+            (options.config?.files ?? []).map(({ path }) => [
+              path.slice(0, path.lastIndexOf("/")),
+              "folder" as const,
+            ]),
+          ),
+      ),
+    ),
   };
+}
+
+/** A `[[file]]` entry writing `path`. */
+function fileAt(path: string): SecretFile {
+  return { secretId: "prod/db", path, mode: 0o600 };
 }
 
 function values(grants: Grants, kind: GrantKind): string[] {
@@ -609,6 +635,137 @@ Deno.test("a Unix socket grants its unix: entries and reading and writing the so
   }
 });
 
+Deno.test("[[file]] paths grant reading and writing their folders, each folder once, not the files or parents", () => {
+  const grants = grantsOf({
+    config: {
+      files: [
+        fileAt("/run/secrets/db"),
+        fileAt("/run/secrets/api"),
+        fileAt("/opt/app/conf/password"),
+      ],
+    },
+  });
+  const why =
+    "the folders [[file]] entries are written in (a temporary file, then a rename)";
+  for (const kind of ["read", "write"] as const) {
+    assert.deepEqual(
+      grants[kind].filter((grant) => grant.why === why).map(({ value }) =>
+        value
+      ),
+      ["/run/secrets", "/opt/app/conf"],
+      kind,
+    );
+  }
+  assert.deepEqual(values(grants, "write"), [
+    "/srv/agent/logs",
+    "/run/secrets",
+    "/opt/app/conf",
+  ]);
+});
+
+Deno.test("a [[file]] folder that is missing, not a folder, a link, out of reach or the root stops the grants with one line", () => {
+  const cases: [string, FolderFound | undefined, string][] = [
+    [
+      "/run/secrets/db",
+      "missing",
+      "Cannot grant write access to /run/secrets for the [[file]] path /run/secrets/db: the folder does not exist. Create it (owned by the agent's user), or write the file elsewhere.",
+    ],
+    [
+      "/run/secrets/db",
+      "not a folder",
+      "Cannot grant write access to /run/secrets for the [[file]] path /run/secrets/db: it is not a folder.",
+    ],
+    [
+      "/run/secrets/db",
+      "symbolic link",
+      "Cannot grant write access to /run/secrets for the [[file]] path /run/secrets/db: it is a symbolic link, which could be pointed elsewhere. Give the real folder's path.",
+    ],
+    [
+      "/run/secrets/db",
+      "unreadable",
+      "Cannot grant write access to /run/secrets for the [[file]] path /run/secrets/db: the agent's user cannot look it up (permission denied). Give that user access to it, or write the file elsewhere.",
+    ],
+    [
+      "/db",
+      "folder",
+      "Cannot grant write access to / for the [[file]] path /db: the agent is never granted the whole file system. Write the file in a folder of its own, such as /run/secrets.",
+    ],
+  ];
+  for (const [path, found, message] of cases) {
+    const folder = path.slice(0, path.lastIndexOf("/")) || "/";
+    assert.throws(
+      () =>
+        grantsOf({
+          config: { files: [fileAt(path)] },
+          fileFolders: found === undefined ? {} : { [folder]: found },
+        }),
+      (error) => {
+        assert.ok(error instanceof SandboxError);
+        assert.equal(error.message, message);
+        return true;
+      },
+      `${path} ${found}`,
+    );
+  }
+});
+
+Deno.test("a [[file]] folder holding what the agent only reads or runs is refused: it could rewrite its own configuration, token or credentials", () => {
+  const cases: [DeploymentOptions, string, string][] = [
+    [
+      { configPath: "/srv/agent/config.toml" },
+      "/srv/agent/db",
+      "/srv/agent/config.toml (the configuration file (--config))",
+    ],
+    [
+      { env: { AWS_TOKEN: "file:///var/run/awssmatoken" } },
+      "/var/run/db",
+      "/var/run/awssmatoken (the SSRF token file (file:// in the token variable))",
+    ],
+    [{}, "/home/u/.aws/db", "/home/u/.aws/config (the AWS shared config file)"],
+    [{}, "/home/u/db", "/home/u/.aws/config (the AWS shared config file)"],
+    [
+      {
+        profile: { credentialProcess: ["creds"] },
+        credentialProgram: "/usr/local/bin/creds",
+      },
+      "/usr/local/bin/db",
+      "/usr/local/bin/creds (the credential_process of AWS profile default)",
+    ],
+  ];
+  for (const [options, path, held] of cases) {
+    const folder = path.slice(0, path.lastIndexOf("/"));
+    assert.throws(
+      () => grantsOf({ ...options, config: { files: [fileAt(path)] } }),
+      (error) => {
+        assert.ok(error instanceof SandboxError);
+        assert.equal(
+          error.message,
+          `Cannot grant write access to ${folder} for the [[file]] path ${path}: the folder holds ${held}, which the agent must not be able to change. Write the file in a folder of its own.`,
+        );
+        return true;
+      },
+      path,
+    );
+  }
+  // The log folder is written anyway: a file may go there.
+  assert.deepEqual(
+    values(
+      grantsOf({ config: { files: [fileAt("/srv/agent/logs/db")] } }),
+      "write",
+    ),
+    ["/srv/agent/logs"],
+  );
+});
+
+Deno.test("a [[file]] folder holding a comma or white space is a SandboxError, never a split grant", () => {
+  assert.throws(
+    () => grantsOf({ config: { files: [fileAt("/run/my secrets/db")] } }),
+    (error) =>
+      error instanceof SandboxError &&
+      error.message.startsWith('Cannot grant read access to "/run/my secrets"'),
+  );
+});
+
 Deno.test("log_to_file = false grants no write access and no log folder", () => {
   const grants = grantsOf({ config: { logToFile: false } });
   assert.deepEqual(values(grants, "write"), []);
@@ -685,6 +842,7 @@ const MANY_DEPLOYMENTS: DeploymentOptions[] = [
   { profile: { endpointUrls: ["https://vpce.example:8443"] } },
   { profile: { assumesRole: true, credentialSource: "EcsContainer" } },
   { home: undefined },
+  { config: { files: [fileAt("/run/secrets/db"), fileAt("/opt/app/x/y")] } },
 ];
 
 const ROOT_LIKE = new Set([
@@ -741,6 +899,9 @@ Deno.test("no deployment is granted a wildcard, a root-like folder, a portless h
         ? []
         : [`${WORKING_DIRECTORY}/logs`]),
       ...(socket === undefined ? [] : [socket, `${socket}.new`]),
+      ...(options.config?.files ?? []).map(({ path }) =>
+        path.slice(0, path.lastIndexOf("/"))
+      ),
     ];
     assert.deepEqual(values(grants, "write"), writable, where);
     for (const { value } of grants.sys) {
