@@ -80,6 +80,16 @@ Deno.test("a throttle fault is a 400 ThrottlingException the SDK retries", async
   }, { maxAttempts: 2 });
 });
 
+Deno.test("a denied fault is a 400 AccessDeniedException, not retried", async () => {
+  await withServer(async (server, client) => {
+    server.setFault({ kind: "denied" });
+    const error = await rejection(get(client));
+    assert.equal(error.name, "AccessDeniedException");
+    assert.equal(error.$metadata?.httpStatusCode, 400);
+    assert.equal(server.countCalls("GetSecretValue"), 1);
+  });
+});
+
 Deno.test("status faults are 500 InternalServiceError and 503 ServiceUnavailable", async () => {
   await withServer(async (server, client) => {
     server.setFault({ kind: "status", status: 500 });

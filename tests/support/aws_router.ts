@@ -164,7 +164,7 @@ export async function routeAwsCall(
 /** The answer a switched-on fault gives instead of the operation's. */
 export function faultResponse(
   call: CallIdentity,
-  fault: Extract<Fault, { kind: "status" | "throttle" }>,
+  fault: Extract<Fault, { kind: "status" | "throttle" | "denied" }>,
   errorMessageKey: ErrorMessageKey = "message",
 ): Response {
   const requestId = crypto.randomUUID();
@@ -172,6 +172,8 @@ export function faultResponse(
     return stsErrorResponse(
       fault.kind === "throttle"
         ? { code: "Throttling", message: "Rate exceeded", status: 400 }
+        : fault.kind === "denied"
+        ? { code: "AccessDenied", message: "Access denied", status: 403 }
         : fault.status === 500
         ? { code: "InternalFailure", message: "Internal failure", status: 500 }
         : {
@@ -184,6 +186,11 @@ export function faultResponse(
   }
   const error = fault.kind === "throttle"
     ? new ServiceError("ThrottlingException", "Rate exceeded")
+    : fault.kind === "denied"
+    ? new ServiceError(
+      "AccessDeniedException",
+      "User is not authorized to perform this operation",
+    )
     : fault.status === 500
     ? new ServiceError(
       // Each service's model names its 500 its own way.

@@ -13,6 +13,8 @@ export type Fault =
   | { readonly kind: "status"; readonly status: 500 | 503 }
   /** Answer 400 ThrottlingException (STS: 400 Throttling). */
   | { readonly kind: "throttle" }
+  /** Answer 400 AccessDeniedException (STS: 403 AccessDenied): a refusal nobody rides out. */
+  | { readonly kind: "denied" }
   /** Close the connection without answering. */
   | { readonly kind: "reset" }
   /** Never answer, until the client gives up or the server closes. */

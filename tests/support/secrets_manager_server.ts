@@ -377,7 +377,8 @@ class LocalSecretsManager implements SecretsManagerServer {
     if (fault?.kind === "latency") await delay(fault.ms, this.#closing.signal);
     if (fault?.kind === "gate") await fault.opened;
     if (this.#closing.signal.aborted) return;
-    const response = fault?.kind === "status" || fault?.kind === "throttle"
+    const response = fault?.kind === "status" || fault?.kind === "throttle" ||
+        fault?.kind === "denied"
       ? faultResponse(call, fault, this.#errorMessageKey)
       : await routeAwsCall(request, call, {
         store: this.store,
