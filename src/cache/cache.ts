@@ -475,10 +475,15 @@ export class SecretCache<R extends object> {
         outcome: "stale",
       };
     }
+    // Dropped meanwhile (a refreshNow found it gone or denied): answered
+    // this once, never stored again.
+    if (current === undefined) {
+      return { body: entry.body, versionId: entry.versionId, outcome: "stale" };
+    }
     const attempt = entry.throttledRenewals + 1;
     const nowMs = this.#now();
     this.#refreshAhead?.timers.cancel(key);
-    this.#entries.set(key, {
+    const evicted = this.#entries.set(key, {
       ...entry,
       freshSinceMs: nowMs,
       expiresAtMs: nowMs +
@@ -487,6 +492,7 @@ export class SecretCache<R extends object> {
       isRead: false,
       throttledRenewals: attempt,
     });
+    this.#counters.recordEvictions(evicted);
     this.#counters.recordThrottledRenewal();
     return { body: entry.body, versionId: entry.versionId, outcome: "stale" };
   }

@@ -97,8 +97,10 @@ export class RefreshTimers {
 
   /** Calls `callback` after `delayMs` (0 if negative), replacing `key`'s pending timer; ignored once closed. */
   schedule(key: string, delayMs: number, callback: () => void): void {
-    if (this.#isClosed) return;
     this.cancel(key);
+    // No point (a throttling back-off's window): setTimeout would read an
+    // infinite delay as 1 ms and renew at once.
+    if (this.#isClosed || !Number.isFinite(delayMs)) return;
     // The record itself tells a replaced timer from the current one, whatever
     // handles the scheduler hands out.
     const timer = {

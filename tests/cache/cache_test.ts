@@ -911,3 +911,45 @@ Deno.test("the entry and byte bounds hold under churn of 5k keys with values of 
   assert.equal(stats.inFlight, 0);
   assert.equal(stats.oversized, 0);
 });
+
+Deno.test("with refresh-ahead on, a throttling back-off schedules no background renewal inside it", async () => {
+  const delays: number[] = [];
+  const { source, cache, advance } = setup({
+    random: () => 0,
+    refreshAhead: {
+      scheduler: {
+        setTimer: (_callback, delayMs) => {
+          delays.push(delayMs);
+          return delays.length;
+        },
+        clearTimer: () => {},
+      },
+    },
+  });
+  source.put("db", "one");
+  await cache.get({ secretId: "db" });
+  await cache.get({ secretId: "db" }); // the first hit schedules one renewal
+  assert.equal(delays.length, 1);
+  source.failWith("describeSecret", THROTTLED);
+  advance(TTL_MS);
+  assert.equal((await cache.get({ secretId: "db" })).outcome, "stale");
+  assert.equal((await cache.get({ secretId: "db" })).outcome, "hit");
+  assert.equal(delays.length, 1, "no timer in the back-off window");
+  assert.equal(source.calls.describeSecret, 1);
+});
+
+Deno.test("a throttled renewal does not bring back an entry a refreshNow dropped meanwhile", async () => {
+  const { source, cache, advance } = setup();
+  source.put("db", "one");
+  await cache.get({ secretId: "db" });
+  advance(TTL_MS);
+  source.failWith("describeSecret", THROTTLED);
+  const release = source.hold("describeSecret");
+  const renewal = cache.get({ secretId: "db" });
+  source.failWith("getSecretValue", NOT_FOUND);
+  await rejectsWith(cache.get({ secretId: "db", refreshNow: true }), NOT_FOUND);
+  assert.equal(cache.size, 0);
+  release();
+  assert.equal((await renewal).outcome, "stale");
+  assert.equal(cache.size, 0, "the dropped entry stays dropped");
+});
