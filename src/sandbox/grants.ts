@@ -7,6 +7,7 @@
  * @module
  */
 
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ownCredentialProcess } from "../aws/profile.ts";
 import { AWS_REGIONS, awsHost, type AwsService } from "./aws_hosts.ts";
@@ -255,9 +256,13 @@ function addFileFolders(
       deployment.fileFolders.get(folder) ?? "missing"
     ];
     if (refusal !== undefined) throw refuse(refusal);
-    const held = readOnly.find(({ value }) =>
-      value === folder || value.startsWith(`${folder}/`)
-    );
+    // Compared as normal absolute paths: `../x/config.toml` or `/a//x` is
+    // still a file of the folder.
+    const normalFolder = resolve(folder);
+    const held = readOnly.find(({ value }) => {
+      const normal = resolve(deployment.workingDirectory, value);
+      return normal === normalFolder || normal.startsWith(`${normalFolder}/`);
+    });
     if (held !== undefined) {
       throw refuse(
         `the folder holds ${held.value} (${held.why}), which the agent must not be able to change. Write the file in a folder of its own.`,

@@ -721,6 +721,17 @@ Deno.test("a [[file]] folder holding what the agent only reads or runs is refuse
       "/var/run/db",
       "/var/run/awssmatoken (the SSRF token file (file:// in the token variable))",
     ],
+    // Paths are compared once normalised, however they were written.
+    [
+      { configPath: "/srv/other/../agent/config.toml" },
+      "/srv/agent/db",
+      "/srv/other/../agent/config.toml (the configuration file (--config))",
+    ],
+    [
+      { env: { AWS_TOKEN: "file:///var//run/awssmatoken" } },
+      "/var/run/db",
+      "/var//run/awssmatoken (the SSRF token file (file:// in the token variable))",
+    ],
     [{}, "/home/u/.aws/db", "/home/u/.aws/config (the AWS shared config file)"],
     [{}, "/home/u/db", "/home/u/.aws/config (the AWS shared config file)"],
     [
