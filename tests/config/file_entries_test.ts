@@ -5,33 +5,13 @@
 
 import assert from "node:assert/strict";
 import { assertConfigError } from "./_assert_config_error.ts";
+import { FILE_MESSAGES } from "./_file_messages.ts";
 import { DEFAULT_CONFIG, parseConfig } from "../../src/config/config.ts";
 
 const MESSAGES = {
-  notTables:
-    "The file key in the configuration file must be an array of tables: write each entry as a [[file]] section with secret_id and path.",
-  unknownKey: (entry: number, key: string) =>
-    `Unknown key in [[file]] entry ${entry} of the configuration file: ${key}. The valid keys are secret_id, version_stage, role_arn, json_key, path, mode.`,
-  noSecretId: (entry: number) =>
-    `[[file]] entry ${entry} in the configuration file has no secret_id. Each [[file]] entry needs secret_id and path.`,
-  noPath: (entry: number) =>
-    `[[file]] entry ${entry} in the configuration file has no path. Each [[file]] entry needs secret_id and path.`,
-  secretId: (entry: number) =>
-    `The secret_id of [[file]] entry ${entry} in the configuration file must be a secret name or ARN, such as "prod/db".`,
-  versionStage: (entry: number) =>
-    `The version_stage of [[file]] entry ${entry} in the configuration file must be a staging label of 1 to 256 characters, such as "AWSCURRENT".`,
-  roleArn: (entry: number) =>
-    `The role_arn of [[file]] entry ${entry} in the configuration file must be an IAM role ARN, arn:<partition>:iam::<account>:role/<name>.`,
-  roleArnNotAllowed: (entry: number) =>
-    `The role_arn of [[file]] entry ${entry} in the configuration file needs allow_role_arn = true.`,
-  jsonKey: (entry: number) =>
-    `The json_key of [[file]] entry ${entry} in the configuration file must be a non-empty string, the name of a top-level field of the secret's JSON, such as "password".`,
-  path: (entry: number) =>
-    `The path of [[file]] entry ${entry} in the configuration file must be an absolute path to a file, such as "/run/secrets/db_password", without . or .. segments.`,
-  mode: (entry: number) =>
-    `The mode of [[file]] entry ${entry} in the configuration file isn't valid. The mode must be an octal string, such as "0600", that gives the owner read access and others no write access.`,
-  samePath: (first: number, second: number, path: string) =>
-    `[[file]] entries ${first} and ${second} in the configuration file have the same path ${path}: each file is written by one entry only.`,
+  ...FILE_MESSAGES,
+  noSecretId: (entry: number) => FILE_MESSAGES.missing(entry, "secret_id"),
+  noPath: (entry: number) => FILE_MESSAGES.missing(entry, "path"),
 } as const;
 
 const ROLE = "arn:aws:iam::123456789012:role/reader";
@@ -114,7 +94,7 @@ Deno.test("[[file]]: an unknown key names the entry and the valid keys", () => {
   );
   assertConfigError(
     entry('"new\\nline" = 1'),
-    MESSAGES.unknownKey(1, '"new\\nline"'),
+    MESSAGES.unknownKey(1, "new\nline"),
   );
 });
 
